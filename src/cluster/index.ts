@@ -1,0 +1,7 @@
+// The only code that talks to the API server: the HTTP client, discovery, the watch-fed live cache and the
+// writes. Everything else gets what it needs through these classes.
+export { KubeClient, KubeApiError, KubeConnectionError, resourceOf, type RequestObservation, type KubeRequest } from "./kube-client.ts";
+export { Discovery, resourcePath, type ResourceType } from "./discovery.ts";
+export { Informer, slim, objectKey, type ChangeType, type ChangeHandler } from "./informer.ts";
+export { LiveCache, type LiveChangeHandler } from "./live-cache.ts";
+export { ClusterWriter, type PropagationPolicy } from "./writes.ts";

@@ -1,0 +1,76 @@
+// Every write Tack makes to the API server: server-side apply (real and dry run), delete with a uid
+// precondition, Application patches and status, and Events. Bodies are raw JSON.
+import type { KubeObject } from "../api/index.ts";
+import { API_GROUP, API_VERSION, FIELD_MANAGER } from "../api/index.ts";
+import type { KubeClient } from "./kube-client.ts";
+import { resourcePath, type ResourceType } from "./discovery.ts";
+
+export type PropagationPolicy = "Foreground" | "Background" | "Orphan";
+
+const APPLICATIONS_PATH = `/apis/${API_GROUP}/${API_VERSION}`;
+
+export class ClusterWriter {
+  readonly #client: KubeClient;
+  constructor(client: KubeClient) { this.#client = client; }
+
+  /** Server-side apply with force: Tack's field manager takes the fields Git declares. Returns the result. */
+  async apply(type: ResourceType, obj: KubeObject, options: { dryRun?: boolean; signal?: AbortSignal } = {}): Promise<KubeObject> {
+    return this.#client.request<KubeObject>({
+      method: "PATCH",
+      path: resourcePath(type, obj.metadata.namespace, obj.metadata.name),
+      query: { fieldManager: FIELD_MANAGER, force: true, dryRun: options.dryRun ? "All" : undefined },
+      contentType: "application/apply-patch+yaml",
+      body: obj,
+      signal: options.signal,
+    });
+  }
+
+  /** Deletes exactly the object that was judged (uid precondition), never a namesake created since. */
+  async delete(type: ResourceType, namespace: string | undefined, name: string, uid: string, propagationPolicy: PropagationPolicy = "Background"): Promise<void> {
+    await this.#client.request({
+      method: "DELETE",
+      path: resourcePath(type, namespace, name),
+      body: { apiVersion: "v1", kind: "DeleteOptions", propagationPolicy, preconditions: { uid } },
+    });
+  }
+
+  async patchApplication(namespace: string, name: string, mergePatch: Record<string, unknown>): Promise<KubeObject> {
+    return this.#client.request<KubeObject>({
+      method: "PATCH",
+      path: `${APPLICATIONS_PATH}/namespaces/${encodeURIComponent(namespace)}/applications/${encodeURIComponent(name)}`,
+      contentType: "application/merge-patch+json",
+      body: mergePatch,
+    });
+  }
+
+  /** Replaces status wholesale through the status subresource (a merge patch of {status}). */
+  async patchApplicationStatus(namespace: string, name: string, status: unknown): Promise<KubeObject> {
+    return this.#client.request<KubeObject>({
+      method: "PATCH",
+      path: `${APPLICATIONS_PATH}/namespaces/${encodeURIComponent(namespace)}/applications/${encodeURIComponent(name)}/status`,
+      contentType: "application/merge-patch+json",
+      body: { status },
+    });
+  }
+
+  async createEvent(event: KubeObject): Promise<void> {
+    await this.#client.request({
+      method: "POST",
+      path: `/api/v1/namespaces/${encodeURIComponent(event.metadata.namespace ?? "default")}/events`,
+      body: event,
+    });
+  }
+
+  async patchEvent(namespace: string, name: string, mergePatch: Record<string, unknown>): Promise<void> {
+    await this.#client.request({
+      method: "PATCH",
+      path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/events/${encodeURIComponent(name)}`,
+      contentType: "application/merge-patch+json",
+      body: mergePatch,
+    });
+  }
+
+  async create(type: ResourceType, obj: KubeObject): Promise<KubeObject> {
+    return this.#client.request<KubeObject>({ method: "POST", path: resourcePath(type, obj.metadata.namespace), body: obj });
+  }
+}

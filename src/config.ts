@@ -1,0 +1,95 @@
+// Configuration: flags and environment parsed once with zod into a frozen object. Nothing else reads
+// process.env; every module gets what it needs from here, passed down explicitly.
+import { z } from "zod";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const seconds = (def: number) => z.coerce.number().positive().default(def);
+const list = z.string().transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean));
+
+export const ConfigSchema = z.object({
+  /** Path to a kubeconfig; when absent, the in-cluster service account (or KUBECONFIG / ~/.kube/config). */
+  kubeconfig: z.string().optional(),
+  /** Namespace Tack runs in: where repository Secrets and its own ConfigMaps live. */
+  namespace: z.string().min(1).default("tack-system"),
+  /** Namespaces whose Applications are reconciled; empty means all. */
+  applicationNamespaces: list.default([]),
+  /** Full re-compare period, with jitter: the poll interval for Git. */
+  resyncSeconds: seconds(180),
+  resyncJitter: z.coerce.number().min(0).max(1).default(0.2),
+  /** Reconciles in parallel. */
+  workers: z.coerce.number().int().min(1).max(256).default(10),
+  /** HTTP port for /metrics, /healthz, /readyz (0 picks a free port). */
+  httpPort: z.coerce.number().int().min(0).max(65535).default(8080),
+  httpHost: z.string().default("0.0.0.0"),
+  /** Where Git object stores and checkouts are cached. */
+  cacheDir: z.string().default(join(tmpdir(), "tack-cache")),
+  /** Largest rendered manifest per app, in bytes (Argo CD's default is 10 MB too). */
+  maxManifestBytes: z.coerce.number().int().positive().default(10 * 1024 * 1024),
+  gitTimeoutSeconds: seconds(60),
+  /** Per-request timeout for API server calls other than watches. */
+  apiTimeoutSeconds: seconds(30),
+  /** Base and cap of the exponential backoff for failed reconciles. */
+  retryBaseSeconds: seconds(1),
+  retryMaxSeconds: seconds(300),
+  /** Grace period for in-flight work on SIGTERM before exiting anyway. */
+  shutdownGraceSeconds: seconds(25),
+  logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+});
+export type Config = Readonly<z.infer<typeof ConfigSchema>>;
+
+/** Environment variable → config key. Flags (--resync-seconds=60) map the same way in kebab-case. */
+const ENV_KEYS: Record<string, keyof z.infer<typeof ConfigSchema>> = {
+  KUBECONFIG: "kubeconfig",
+  TACK_NAMESPACE: "namespace",
+  TACK_APPLICATION_NAMESPACES: "applicationNamespaces",
+  TACK_RESYNC_SECONDS: "resyncSeconds",
+  TACK_RESYNC_JITTER: "resyncJitter",
+  TACK_WORKERS: "workers",
+  TACK_HTTP_PORT: "httpPort",
+  TACK_HTTP_HOST: "httpHost",
+  TACK_CACHE_DIR: "cacheDir",
+  TACK_MAX_MANIFEST_BYTES: "maxManifestBytes",
+  TACK_GIT_TIMEOUT_SECONDS: "gitTimeoutSeconds",
+  TACK_API_TIMEOUT_SECONDS: "apiTimeoutSeconds",
+  TACK_RETRY_BASE_SECONDS: "retryBaseSeconds",
+  TACK_RETRY_MAX_SECONDS: "retryMaxSeconds",
+  TACK_SHUTDOWN_GRACE_SECONDS: "shutdownGraceSeconds",
+  TACK_LOG_LEVEL: "logLevel",
+};
+
+const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+export class ConfigError extends Error {
+  constructor(message: string) { super(message); this.name = "ConfigError"; }
+}
+
+/** Flags win over environment. Unknown flags and invalid values are errors that name the setting. */
+export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[] = []): Config {
+  const raw: Record<string, string> = {};
+  for (const [envKey, key] of Object.entries(ENV_KEYS)) {
+    const value = env[envKey];
+    if (value !== undefined && value !== "") raw[key] = value;
+  }
+  const byFlag = new Map(Object.keys(ConfigSchema.shape).map((k) => [kebab(k), k]));
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    const key = match ? byFlag.get(match[1]!) : undefined;
+    if (!match || !key) throw new ConfigError(`unknown flag ${arg}: see tack controller --help`);
+    const value = match[2] ?? argv[++i];
+    if (value === undefined) throw new ConfigError(`flag --${match[1]} needs a value`);
+    raw[key] = value;
+  }
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${kebab(String(issue.path[0] ?? ""))}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
+  }
+  return Object.freeze(parsed.data);
+}
+
+export function configHelp(): string {
+  const lines = Object.entries(ENV_KEYS).map(([envKey, key]) => `  --${kebab(key).padEnd(26)} ${envKey}`);
+  return ["Settings (flag, or environment variable):", ...lines].join("\n");
+}

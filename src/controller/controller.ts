@@ -1,0 +1,138 @@
+// The controller: watches Applications, AppProjects, repository Secrets and the live objects Tack manages,
+// and turns every relevant change into a key in the work queue. Thin glue; the work is in reconcile.ts.
+import type { Logger } from "pino";
+import type { KubeObject } from "../api/index.ts";
+import { API_GROUP, API_VERSION, Annotation, Label } from "../api/index.ts";
+import { ClusterWriter, Discovery, Informer, LiveCache, type KubeClient } from "../cluster/index.ts";
+import type { Config } from "../config.ts";
+import type { RepoCache } from "../git/index.ts";
+import type { CustomHealthRules } from "../health/index.ts";
+import type { Metrics } from "../metrics/index.ts";
+import { ComparisonCache } from "./compare.ts";
+import { EventRecorder } from "./events.ts";
+import { OwnershipIndex } from "./ownership.ts";
+import { WorkQueue } from "./queue.ts";
+import { Reconciler } from "./reconcile.ts";
+
+export interface ControllerOptions {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  client: KubeClient;
+  repos: RepoCache;
+}
+
+const SYNC_TIMEOUT_MS = 60_000;
+
+export class Controller {
+  readonly queue: WorkQueue;
+  readonly cache: LiveCache;
+  readonly discovery: Discovery;
+  readonly #options: ControllerOptions;
+  readonly #abort = new AbortController();
+  readonly #applications: Informer;
+  readonly #projects: Informer;
+  readonly #repoSecrets: Informer;
+  readonly #reconciler: Reconciler;
+  readonly #ownership = new OwnershipIndex();
+  #started = false;
+  #gaugeTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: ControllerOptions) {
+    this.#options = options;
+    const { client, config, logger, metrics } = options;
+    this.discovery = new Discovery(client);
+    this.cache = new LiveCache(client, { logger, syncTimeoutMs: SYNC_TIMEOUT_MS });
+    const writer = new ClusterWriter(client);
+    const appNamespaces = new Set(config.applicationNamespaces);
+    const watched = (ns: string | undefined) => appNamespaces.size === 0 || appNamespaces.has(ns ?? "");
+
+    this.#applications = new Informer(client, {
+      path: `/apis/${API_GROUP}/${API_VERSION}/applications`, logger,
+      onChange: (change, app, old) => {
+        if (!watched(app.metadata.namespace)) return;
+        if (change !== "modified" || !old || needsReconcile(old, app)) this.queue.add(appKey(app));
+      },
+    });
+    this.#projects = new Informer(client, {
+      path: `/apis/${API_GROUP}/${API_VERSION}/appprojects`, logger,
+      onChange: (_change, project) => this.#enqueueApps((app) =>
+        app.metadata.namespace === project.metadata.namespace && ((app.spec as { project?: string }).project || "default") === project.metadata.name),
+    });
+    this.#repoSecrets = new Informer(client, {
+      path: `/api/v1/namespaces/${encodeURIComponent(config.namespace)}/secrets`,
+      labelSelector: `${Label.SecretType}=repository`, logger,
+      onChange: () => this.#enqueueApps(() => true),
+    });
+    this.cache.onChange((type, change, obj) => {
+      for (const key of this.#ownership.observe(type, change, obj)) this.queue.add(key);
+    });
+
+    const resyncMs = config.resyncSeconds * 1000;
+    this.#reconciler = new Reconciler({
+      config, logger, metrics, discovery: this.discovery, cache: this.cache, writer,
+      repos: options.repos, events: new EventRecorder(writer, logger), comparisons: new ComparisonCache(), ownership: this.#ownership,
+      applications: this.#applications, projects: this.#projects, repoSecrets: this.#repoSecrets,
+      healthRules: (): CustomHealthRules | undefined => undefined,
+      retryDelayMs: (attempt) => this.queue.backoffMs(attempt),
+      resyncDelayMs: () => Math.round(resyncMs * (1 - config.resyncJitter / 2 + Math.random() * config.resyncJitter)),
+      signal: this.#abort.signal,
+    });
+    this.queue = new WorkQueue({
+      workers: config.workers,
+      retryBaseMs: config.retryBaseSeconds * 1000,
+      retryMaxMs: config.retryMaxSeconds * 1000,
+      process: (key) => this.#reconciler.reconcile(key),
+      onError: (key, err) => logger.error({ err, application: key }, "reconcile threw"),
+      onDequeue: (_key, waitedMs) => metrics.observeQueueWait(waitedMs / 1000),
+    });
+  }
+
+  /** Starts the watches and the workers; resolves when the caches it depends on have synced. */
+  async start(): Promise<void> {
+    const { logger, metrics, client } = this.#options;
+    await this.discovery.refresh();
+    // Projects and credentials first: the first reconciles need them.
+    for (const informer of [this.#repoSecrets, this.#projects]) informer.start();
+    await Promise.all([this.#repoSecrets, this.#projects].map((i) => i.waitForSync(SYNC_TIMEOUT_MS)));
+    this.#applications.start();
+    await this.#applications.waitForSync(SYNC_TIMEOUT_MS);
+    this.#gaugeTimer = setInterval(() => {
+      metrics.setQueueDepth(this.queue.length);
+      metrics.setCacheObjects(client.server, this.cache.objectCount());
+    }, 2_000);
+    this.#gaugeTimer.unref();
+    this.#started = true;
+    logger.info({ applications: this.#applications.size }, "controller started");
+  }
+
+  /** Ready once the first lists have landed: Applications, projects and credentials are known. */
+  ready(): boolean { return this.#started && this.#applications.synced && this.#projects.synced && this.#repoSecrets.synced; }
+
+  /** Finishes the writes in flight (up to graceMs), then stops every watch. */
+  async stop(graceMs: number): Promise<boolean> {
+    this.#abort.abort();
+    clearInterval(this.#gaugeTimer);
+    const drained = await this.queue.shutdown(graceMs);
+    await Promise.all([this.#applications.stop(), this.#projects.stop(), this.#repoSecrets.stop(), this.cache.stop()]);
+    return drained;
+  }
+
+  #enqueueApps(filter: (app: KubeObject) => boolean): void {
+    for (const app of this.#applications.list()) if (filter(app)) this.queue.add(appKey(app));
+  }
+}
+
+function appKey(app: KubeObject): string { return `${app.metadata.namespace}/${app.metadata.name}`; }
+
+/**
+ * Our own status writes come back as watch events; reconciling on them would only find nothing to do.
+ * Spec changes (generation), a refresh request, an operation or a deletion are what call for a reconcile.
+ */
+function needsReconcile(old: KubeObject, app: KubeObject): boolean {
+  if (old.metadata.generation !== app.metadata.generation) return true;
+  if (app.metadata.deletionTimestamp && !old.metadata.deletionTimestamp) return true;
+  const refresh = (o: KubeObject) => o.metadata.annotations?.[Annotation.Refresh] ?? o.metadata.annotations?.[Annotation.ArgoRefresh];
+  if (refresh(app) !== undefined && refresh(app) !== refresh(old)) return true;
+  return JSON.stringify(old.operation ?? null) !== JSON.stringify(app.operation ?? null);
+}

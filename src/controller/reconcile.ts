@@ -1,0 +1,449 @@
+// One Application's reconcile, as a straight line of stages:
+//   spec → project → revision → checkout → render → desired → live → compare → (sync) → health → status
+// Each stage's failure is a typed error that becomes a condition, an Event, a log line and a requeue;
+// `finally` writes status once (only when it changed) and records metrics. An error anywhere leaves the
+// comparison Unknown and prunes nothing.
+import type { Logger } from "pino";
+import { stringify } from "safe-stable-stringify";
+import type {
+  Application, ApplicationSource, ApplicationStatus, AppRef, Operation, OperationState, ResourceResult, ResourceStatus,
+} from "../api/index.ts";
+import { Annotation, ApplicationSpecSchema, displayName, keyString, OperationPhase, SyncStatusCode } from "../api/index.ts";
+import type { ClusterWriter, Discovery, Informer, LiveCache } from "../cluster/index.ts";
+import type { Config } from "../config.ts";
+import { ComparisonError, ConditionType, ErrorReason, InvalidSpecError, TackError, errorMessage } from "../errors.ts";
+import type { RepoCache, RepoCredentials } from "../git/index.ts";
+import { assessHealth, worstHealth, type CustomHealthRules, type HealthStatus, type HealthStatusCode } from "../health/index.ts";
+import type { Metrics } from "../metrics/index.ts";
+import { redactSecrets } from "../redact.ts";
+import { render, type SourceType } from "../render/index.ts";
+import { mergePatch } from "../util/merge-patch.ts";
+import { compareDesired, type ComparisonCache, type ResourceComparison } from "./compare.ts";
+import { nextConditions, type ConditionInput } from "./conditions.ts";
+import { prepareDesired, type DesiredObject } from "./desired.ts";
+import { EventReason, type EventRecorder } from "./events.ts";
+import type { OwnershipIndex } from "./ownership.ts";
+import type { ProcessResult } from "./queue.ts";
+import { runSync, type SyncOutcome } from "../sync/run.ts";
+import { repoCredentials } from "./credentials.ts";
+
+export const IN_CLUSTER_SERVER = "https://kubernetes.default.svc";
+const DEFAULT_HISTORY_LIMIT = 10;
+const DEFAULT_AUTOSYNC_RETRY_LIMIT = 5;
+
+export interface ReconcilerDeps {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  discovery: Discovery;
+  cache: LiveCache;
+  writer: ClusterWriter;
+  repos: RepoCache;
+  events: EventRecorder;
+  comparisons: ComparisonCache;
+  ownership: OwnershipIndex;
+  applications: Informer;
+  projects: Informer;
+  repoSecrets: Informer;
+  healthRules: () => CustomHealthRules | undefined;
+  /** Backoff for automated sync retries (attempt ≥ 1). */
+  retryDelayMs: (attempt: number) => number;
+  resyncDelayMs: () => number;
+  signal: AbortSignal;
+  now?: () => Date;
+}
+
+/** What a reconcile remembers between runs of the same app, so watch-triggered runs skip Git and render. */
+interface AppMemory {
+  sourceKey: string;
+  revision: string;
+  resolvedAt: number;
+  renderKey?: string;
+  desired?: DesiredObject[];
+  sourceType?: SourceType;
+}
+
+interface Loaded { revision: string; desired: DesiredObject[]; sourceType: SourceType; emptyRender: boolean }
+
+export class Reconciler {
+  readonly #deps: ReconcilerDeps;
+  readonly #memory = new Map<string, AppMemory>();
+
+  constructor(deps: ReconcilerDeps) { this.#deps = deps; }
+
+  #now(): Date { return this.#deps.now?.() ?? new Date(); }
+
+  forget(key: string): void { this.#memory.delete(key); }
+
+  async reconcile(key: string): Promise<ProcessResult> {
+    const deps = this.#deps;
+    const [namespace, name] = key.split("/") as [string, string];
+    const app = deps.applications.get(namespace, name) as unknown as Application | undefined;
+    if (!app) {
+      this.#memory.delete(key);
+      deps.metrics.removeApp(namespace, name);
+      return {};
+    }
+    if (app.metadata.deletionTimestamp) return {};   // no finalizer of ours yet: deletion leaves workloads running
+    const started = performance.now();
+    const log = deps.logger.child({ application: key });
+    // The status as stored: updated after each of our own writes (the informer's copy is never mutated).
+    let previous: ApplicationStatus = app.status ?? {};
+    const ref: AppRef = { namespace, name };
+    const refresh = app.metadata.annotations?.[Annotation.Refresh] ?? app.metadata.annotations?.[Annotation.ArgoRefresh];
+    const secrets: string[] = [];
+    let next: ApplicationStatus = previous;
+    let result: ProcessResult = { requeueAfterMs: deps.resyncDelayMs() };
+    const emitted: Array<[type: "Normal" | "Warning", reason: EventReason, message: string]> = [];
+
+    try {
+      const spec = parseSpec(app);
+      const source = spec.source!;
+      this.#checkProject(app, spec.project);
+      checkDestination(spec.destination);
+      const credentials = repoCredentials(deps.repoSecrets, source.repoURL);
+      if (credentials) secrets.push(...[credentials.password, credentials.bearerToken].filter((s): s is string => !!s));
+
+      const loaded = await this.#load(key, app, source, source.targetRevision ?? "HEAD", credentials, { refresh: refresh !== undefined });
+      await this.#watchTypes(loaded.desired, previous.resources ?? []);
+      let comparisons = await this.#compare(key, ref, loaded.desired);
+
+      const operation = pendingOperation(app);
+      const automated = automatedSync(app, loaded.revision, source, comparisons, this.#now(), deps.retryDelayMs);
+      let outcome: SyncOutcome<ResourceComparison> | undefined;
+      let operationState = previous.operationState;
+      if (operation || automated.sync) {
+        const op: Operation = operation ?? { sync: { prune: app.spec.syncPolicy?.automated?.prune ?? false }, initiatedBy: { automated: true } };
+        const opRevision = op.sync?.revision;
+        const target = opRevision && opRevision !== loaded.revision
+          ? await this.#load(key, app, source, opRevision, credentials, { refresh: false, remember: false })
+          : loaded;
+        const retryCount = operation ? 0 : automated.retryCount;
+        const startedAt = this.#now().toISOString();
+        operationState = { operation: op, phase: OperationPhase.Running, message: "syncing", startedAt, retryCount,
+          syncResult: { revision: target.revision, source } };
+        // Recorded before the first write, so a controller killed mid-sync resumes it (DESIGN.md §3 rule 9).
+        previous = await this.#writeStatus(app, previous, { ...previous, operationState });
+        emitted.push(["Normal", EventReason.SyncStarted, `Sync to ${short(target.revision)} started${op.initiatedBy?.automated ? " (automated)" : ""}`]);
+        const targetComparisons = target === loaded ? comparisons : await this.#compare(key, ref, target.desired);
+        if (deps.signal.aborted) throw new ComparisonError(ErrorReason.SyncFailed, "controller shutting down");
+        outcome = await runSync({
+          app: ref, comparisons: targetComparisons,
+          prune: op.sync?.prune ?? false, dryRun: op.sync?.dryRun ?? false,
+          allowEmpty: app.spec.syncPolicy?.automated?.allowEmpty ?? false, emptyRender: target.emptyRender,
+          syncOptions: [...(app.spec.syncPolicy?.syncOptions ?? []), ...(op.sync?.syncOptions ?? [])],
+          destinationNamespace: spec.destination.namespace,
+          writer: deps.writer, discovery: deps.discovery, signal: deps.signal, logger: log,
+          onApplied: (key, desired, applied) => deps.comparisons.storeApplied(key, desired, applied),
+        });
+        const finishedAt = this.#now().toISOString();
+        operationState = { ...operationState, phase: outcome.phase, message: outcome.message, finishedAt,
+          syncResult: { revision: target.revision, source, resources: outcome.results } };
+        deps.metrics.countSync({ namespace, name, project: spec.project || "default", destServer: destinationServer(spec.destination), phase: outcome.phase });
+        if (outcome.phase === OperationPhase.Succeeded) {
+          emitted.push(["Normal", EventReason.SyncSucceeded, `Synced to ${short(target.revision)}: ${outcome.message}`]);
+        } else {
+          emitted.push(["Warning", EventReason.SyncFailed, `Sync to ${short(target.revision)} failed: ${outcome.message}`]);
+          if (!operation) result = { requeueAfterMs: deps.retryDelayMs(retryCount + 1) };
+        }
+        const pruned = outcome.results.filter((r) => r.status === "Pruned");
+        if (pruned.length > 0) emitted.push(["Normal", EventReason.Pruned, `Pruned ${pruned.map((r) => displayName({ group: r.group ?? "", kind: r.kind, namespace: r.namespace ?? "", name: r.name })).join(", ")}`]);
+        if (operation) await deps.writer.patchApplication(namespace, name, { operation: null });
+        // What was just applied is what the next compare sees (the watch may not have delivered it yet).
+        comparisons = target === loaded ? outcome.after : await this.#compare(key, ref, loaded.desired);
+      } else if (automated.waitMs !== undefined) {
+        result = { requeueAfterMs: Math.min(result.requeueAfterMs ?? automated.waitMs, automated.waitMs) };
+      }
+
+      const syncError: ConditionInput[] = outcome && outcome.phase !== OperationPhase.Succeeded
+        ? [{ type: ConditionType.SyncError, status: "True", reason: ErrorReason.SyncFailed, message: outcome.message }] : [];
+      next = this.#statusFor(app, previous, loaded, comparisons, operationState, syncError);
+      if (outcome?.phase === OperationPhase.Succeeded && !operation?.sync?.dryRun) {
+        next.history = appendHistory(previous.history, {
+          revision: operationState!.syncResult!.revision!, deployedAt: operationState!.finishedAt!, deployStartedAt: operationState!.startedAt,
+          source, initiatedBy: operationState!.operation?.initiatedBy,
+        }, app.spec.revisionHistoryLimit ?? DEFAULT_HISTORY_LIMIT);
+      }
+      const wasSync = previous.sync?.status;
+      if (next.sync?.status === SyncStatusCode.OutOfSync && wasSync !== SyncStatusCode.OutOfSync) {
+        emitted.push(["Warning", EventReason.OutOfSync, outOfSyncMessage(next.resources ?? [], loaded.revision)]);
+      }
+      healthTransitionEvents(previous.health?.status, next.health?.status, next.health?.message, emitted);
+    } catch (err) {
+      const typed = toTackError(err, secrets);
+      log[typed.terminal ? "info" : "warn"]({ err: { type: typed.name, reason: typed.reason, message: typed.message } }, "reconcile failed");
+      next = this.#errorStatus(app, previous, typed);
+      emitted.push(["Warning", typed.conditionType === ConditionType.InvalidSpecError ? EventReason.InvalidSpec : EventReason.ComparisonError, typed.message]);
+      if (!typed.terminal && !deps.signal.aborted) result = { retry: true };
+    } finally {
+      try {
+        if (!deps.signal.aborted || next.operationState?.phase !== OperationPhase.Running) await this.#writeStatus(app, previous, next);
+        if (refresh !== undefined) {
+          await deps.writer.patchApplication(namespace, name, { metadata: { annotations: { [Annotation.Refresh]: null, [Annotation.ArgoRefresh]: null } } });
+        }
+      } catch (err) {
+        log.warn({ err: { message: redactSecrets(errorMessage(err), secrets) } }, "could not write status");
+        result = { retry: true };
+      }
+      for (const [type, reason, message] of emitted) await deps.events.record(app, type, reason, redactSecrets(message, secrets));
+      this.#recordMetrics(app, next);
+      deps.metrics.observeReconcile(namespace, name, (performance.now() - started) / 1000);
+    }
+    return result;
+  }
+
+  /** Revision → checkout → render → desired, reusing the last result when the source has not moved. */
+  async #load(key: string, app: Application, source: ApplicationSource, revisionSpec: string, credentials: RepoCredentials | undefined,
+    opts: { refresh: boolean; remember?: boolean }): Promise<Loaded> {
+    const deps = this.#deps;
+    const remember = opts.remember ?? true;
+    const sourceKey = `${source.repoURL}#${revisionSpec}`;
+    const memory = remember ? this.#memory.get(key) : undefined;
+    const nowMs = Date.now();
+    const resolveDue = !memory || memory.sourceKey !== sourceKey || opts.refresh ||
+      nowMs - memory.resolvedAt >= deps.config.resyncSeconds * 1000 * 0.8;
+    const revision = resolveDue
+      ? await deps.repos.resolveRevision(source.repoURL, revisionSpec, { credentials, force: opts.refresh })
+      : memory!.revision;
+    const renderKey = stringify({ revision, source, ns: app.spec.destination?.namespace, max: deps.config.maxManifestBytes }) ?? "";
+    if (memory && memory.renderKey === renderKey && memory.desired && memory.sourceType && !(opts.refresh && app.metadata.annotations?.[Annotation.Refresh] === "hard")) {
+      if (resolveDue) { memory.resolvedAt = nowMs; memory.revision = revision; }
+      return { revision, desired: memory.desired, sourceType: memory.sourceType, emptyRender: memory.desired.length === 0 };
+    }
+    const dir = await deps.repos.checkout(source.repoURL, revision, { credentials });
+    const rendered = await render({ checkoutDir: dir, source, maxBytes: deps.config.maxManifestBytes });
+    const desired = await prepareDesired(rendered.objects, { namespace: app.metadata.namespace, name: app.metadata.name },
+      app.spec.destination?.namespace, deps.discovery);
+    if (remember) this.#memory.set(key, { sourceKey, revision, resolvedAt: nowMs, renderKey, desired, sourceType: rendered.sourceType });
+    return { revision, desired, sourceType: rendered.sourceType, emptyRender: rendered.objects.length === 0 };
+  }
+
+  /** Watches the types the app uses now and the ones its inventory says it used before (for pruning). */
+  async #watchTypes(desired: DesiredObject[], inventory: ResourceStatus[]): Promise<void> {
+    const deps = this.#deps;
+    const types = new Map(desired.map((d) => [`${d.type.group}/${d.type.kind}`, d.type]));
+    for (const entry of inventory) {
+      const id = `${entry.group ?? ""}/${entry.kind}`;
+      if (types.has(id)) continue;
+      const type = deps.discovery.byGroupKind(entry.group ?? "", entry.kind);
+      if (type) types.set(id, type);
+    }
+    try {
+      // A type whose CRD is applied by this very sync is not served yet: it is watched after the sync.
+      await Promise.all([...types.values()].filter((t) => deps.discovery.peek(t.group ? `${t.group}/${t.version}` : t.version, t.kind))
+        .map((t) => deps.cache.ensureWatched(t)));
+    } catch (err) {
+      throw new ComparisonError(ErrorReason.ClusterError, `watching live state: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+
+  async #compare(key: string, ref: AppRef, desired: DesiredObject[]): Promise<ResourceComparison[]> {
+    const deps = this.#deps;
+    const compared = await compareDesired(desired, {
+      cache: deps.cache, writer: deps.writer, comparisons: deps.comparisons, dryRunConcurrency: 8,
+    });
+    const wanted = new Set(desired.map((d) => keyString(d.key)));
+    for (const owned of deps.ownership.owned(key)) {
+      if (wanted.has(keyString(owned.key))) continue;
+      const live = deps.cache.get(owned.type, owned.key.namespace, owned.key.name);
+      if (!live) continue;
+      compared.push({ key: owned.key, type: owned.type, desired: undefined, live, inSync: false, requiresPruning: true,
+        message: `tracked by ${ref.namespace}/${ref.name} but no longer in Git` });
+    }
+    return compared;
+  }
+
+  #checkProject(app: Application, projectName: string | undefined): void {
+    const name = projectName || "default";
+    if (name === "default") return;   // the default project allows everything, whether or not it exists yet
+    if (!this.#deps.projects.get(app.metadata.namespace, name)) {
+      throw new InvalidSpecError(`AppProject '${name}' not found in namespace '${app.metadata.namespace}'`, ErrorReason.ProjectNotFound);
+    }
+  }
+
+  #statusFor(app: Application, previous: ApplicationStatus, loaded: Loaded, comparisons: ResourceComparison[],
+    operationState: OperationState | undefined, extraConditions: ConditionInput[]): ApplicationStatus {
+    const rules = this.#deps.healthRules();
+    const resources: ResourceStatus[] = comparisons.map((c) => {
+      const health: HealthStatus | undefined = c.requiresPruning ? undefined
+        : c.live ? assessHealth(c.live, rules) : { status: "Missing", message: "missing from the cluster" };
+      return {
+        group: c.key.group, version: c.type.version, kind: c.key.kind, namespace: c.key.namespace || undefined, name: c.key.name,
+        status: c.inSync ? SyncStatusCode.Synced : SyncStatusCode.OutOfSync,
+        ...(health ? { health: { status: health.status, ...(health.message ? { message: health.message } : {}) } } : {}),
+        ...(c.requiresPruning ? { requiresPruning: true } : {}),
+        ...(!c.inSync && c.message ? { message: c.message } : {}),
+      };
+    }).sort((a, b) => compareKeys(a, b));
+    const syncStatus = resources.every((r) => r.status === SyncStatusCode.Synced) ? SyncStatusCode.Synced : SyncStatusCode.OutOfSync;
+    const health = appHealth(resources);
+    const now = this.#now().toISOString();
+    const ready: ConditionInput = syncStatus === SyncStatusCode.Synced && health.status === "Healthy"
+      ? { type: ConditionType.Ready, status: "True", reason: "SyncedAndHealthy", message: `Synced to ${short(loaded.revision)} and Healthy` }
+      : { type: ConditionType.Ready, status: "False", reason: syncStatus === SyncStatusCode.OutOfSync ? "OutOfSync" : health.status,
+          message: syncStatus === SyncStatusCode.OutOfSync ? outOfSyncMessage(resources, loaded.revision) : health.message || health.status };
+    return {
+      ...previous,
+      sync: { status: syncStatus, revision: loaded.revision, comparedTo: { source: app.spec.source, destination: app.spec.destination } },
+      health,
+      resources,
+      conditions: nextConditions(previous.conditions, [ready, ...extraConditions], now, app.metadata.generation),
+      ...(operationState ? { operationState } : {}),
+      observedGeneration: app.metadata.generation,
+      sourceType: loaded.sourceType,
+    };
+  }
+
+  #errorStatus(app: Application, previous: ApplicationStatus, err: TackError): ApplicationStatus {
+    const now = this.#now().toISOString();
+    const conditions = nextConditions(previous.conditions, [
+      { type: err.conditionType, status: "True", reason: err.reason, message: err.message },
+      { type: ConditionType.Ready, status: "False", reason: err.reason, message: err.message },
+    ], now, app.metadata.generation);
+    return {
+      ...previous,
+      sync: { status: SyncStatusCode.Unknown, ...(previous.sync?.revision ? { revision: previous.sync.revision } : {}),
+        comparedTo: { source: app.spec.source, destination: app.spec.destination } },
+      conditions,
+      observedGeneration: app.metadata.generation,
+    };
+  }
+
+  /**
+   * Writes status only when something other than reconciledAt changed: an idle app costs no write.
+   * Returns the status now stored, for the stages that follow in the same reconcile.
+   */
+  async #writeStatus(app: Application, previous: ApplicationStatus, next: ApplicationStatus): Promise<ApplicationStatus> {
+    const { reconciledAt: _a, ...before } = previous;
+    const { reconciledAt: _b, ...after } = next;
+    if (stringify(before) === stringify(after)) return previous;
+    const withTime = { ...next, reconciledAt: this.#now().toISOString() };
+    const updated = await this.#deps.writer.patchApplicationStatus(app.metadata.namespace, app.metadata.name, mergePatch(previous, withTime));
+    return (updated as unknown as Application).status ?? withTime;
+  }
+
+  #recordMetrics(app: Application, status: ApplicationStatus): void {
+    const spec = app.spec;
+    this.#deps.metrics.setAppInfo({
+      namespace: app.metadata.namespace, name: app.metadata.name, project: spec.project || "default",
+      repo: spec.source?.repoURL ?? "", destServer: destinationServer(spec.destination ?? {}), destNamespace: spec.destination?.namespace ?? "",
+      syncStatus: status.sync?.status ?? SyncStatusCode.Unknown, healthStatus: status.health?.status ?? "Unknown",
+      autosyncEnabled: Boolean(spec.syncPolicy?.automated && spec.syncPolicy.automated.enabled !== false),
+      operation: status.operationState?.phase === OperationPhase.Running ? "sync" : "",
+    });
+  }
+}
+
+function parseSpec(app: Application): ReturnType<typeof ApplicationSpecSchema.parse> {
+  const parsed = ApplicationSpecSchema.safeParse(app.spec);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `spec.${i.path.join(".")}: ${i.message}`);
+    throw new InvalidSpecError(`invalid spec: ${problems.join("; ")}`);
+  }
+  const spec = parsed.data;
+  if (spec.sources && spec.sources.length > 0) throw new InvalidSpecError("spec.sources (multiple sources) is not supported yet: use spec.source");
+  if (!spec.source) throw new InvalidSpecError("spec.source is required");
+  const url = spec.source.repoURL;
+  if (/^(ssh:\/\/|git@|git:\/\/)/.test(url)) throw new InvalidSpecError(`repoURL '${url}': SSH and git:// URLs are not supported: use an HTTPS URL`);
+  if (!/^https?:\/\//.test(url)) throw new InvalidSpecError(`repoURL '${url}' is not an HTTP(S) URL`);
+  return spec;
+}
+
+function checkDestination(destination: { server?: string; name?: string }): void {
+  const server = destination.server;
+  const name = destination.name;
+  if (server && server !== IN_CLUSTER_SERVER) {
+    throw new InvalidSpecError(`destination server '${server}' is not supported yet: only ${IN_CLUSTER_SERVER} (the cluster Tack runs in)`);
+  }
+  if (name && name !== "in-cluster") throw new InvalidSpecError(`destination name '${name}' is not supported yet: only 'in-cluster'`);
+}
+
+function destinationServer(destination: { server?: string; name?: string }): string {
+  return destination.server ?? (destination.name === "in-cluster" || !destination.name ? IN_CLUSTER_SERVER : destination.name);
+}
+
+/** A user's `operation`, or a sync a previous controller left Running (resumed, never lost). */
+function pendingOperation(app: Application): Operation | undefined {
+  if (app.operation?.sync) return app.operation;
+  const state = app.status?.operationState;
+  if (state?.phase === OperationPhase.Running && state.operation) return state.operation;
+  return undefined;
+}
+
+interface AutomatedDecision { sync: boolean; retryCount: number; waitMs?: number }
+
+/**
+ * Automated sync runs when the app is out of sync and either Git moved (a new revision or source: the newest
+ * revision always wins over a failing one) or selfHeal is on. A failed attempt on the same revision is
+ * retried with backoff up to the retry limit.
+ */
+function automatedSync(app: Application, revision: string, source: ApplicationSource, comparisons: ResourceComparison[], now: Date,
+  retryDelayMs: (attempt: number) => number): AutomatedDecision {
+  const automated = app.spec.syncPolicy?.automated;
+  if (!automated || automated.enabled === false) return { sync: false, retryCount: 0 };
+  const needsApply = comparisons.some((c) => !c.inSync && !c.requiresPruning);
+  const needsPrune = automated.prune === true && comparisons.some((c) => c.requiresPruning);
+  if (!needsApply && !needsPrune) return { sync: false, retryCount: 0 };
+  const last = app.status?.operationState;
+  const sameTarget = last?.syncResult?.revision === revision && stringify(last.syncResult.source) === stringify(source);
+  if (!last || !sameTarget) return { sync: true, retryCount: 0 };
+  if (last.phase === OperationPhase.Succeeded) return { sync: automated.selfHeal === true, retryCount: 0 };
+  if (last.phase === OperationPhase.Failed || last.phase === OperationPhase.Error) {
+    const attempts = (last.retryCount ?? 0) + 1;
+    const limit = app.spec.syncPolicy?.retry?.limit ?? DEFAULT_AUTOSYNC_RETRY_LIMIT;
+    if (limit >= 0 && attempts > limit) return { sync: false, retryCount: attempts };
+    const elapsed = now.getTime() - Date.parse(last.finishedAt ?? last.startedAt ?? "");
+    const wait = retryDelayMs(attempts);
+    if (Number.isFinite(elapsed) && elapsed < wait) return { sync: false, retryCount: attempts, waitMs: wait - elapsed };
+    return { sync: true, retryCount: attempts };
+  }
+  return { sync: false, retryCount: 0 };
+}
+
+function appHealth(resources: ResourceStatus[]): { status: HealthStatusCode; message?: string } {
+  const counted = resources.filter((r) => r.health);
+  const status = worstHealth(counted.map((r) => r.health!.status as HealthStatusCode));
+  if (status === "Healthy") return { status };
+  const culprit = counted.find((r) => r.health!.status === status);
+  return culprit ? { status, message: `${displayName(resourceKey(culprit))}: ${culprit.health!.message ?? status}` } : { status };
+}
+
+function resourceKey(r: ResourceStatus | ResourceResult) {
+  return { group: r.group ?? "", kind: r.kind, namespace: r.namespace ?? "", name: r.name };
+}
+
+function compareKeys(a: ResourceStatus, b: ResourceStatus): number {
+  const x = keyString(resourceKey(a));
+  const y = keyString(resourceKey(b));
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+function outOfSyncMessage(resources: ResourceStatus[], revision: string): string {
+  const off = resources.filter((r) => r.status !== SyncStatusCode.Synced);
+  const names = off.slice(0, 5).map((r) => `${displayName(resourceKey(r))}${r.requiresPruning ? " (requires pruning)" : r.message ? ` (${r.message})` : ""}`);
+  return `${off.length} resource(s) differ from ${short(revision)}: ${names.join(", ")}${off.length > 5 ? ", …" : ""}`;
+}
+
+function healthTransitionEvents(before: string | undefined, after: string | undefined, message: string | undefined,
+  emitted: Array<["Normal" | "Warning", EventReason, string]>): void {
+  if (after === before || !after) return;
+  if (after === "Degraded") emitted.push(["Warning", EventReason.HealthDegraded, `Health is Degraded: ${message ?? ""}`.trim()]);
+  else if (before === "Degraded" && after === "Healthy") emitted.push(["Normal", EventReason.HealthRecovered, "Health recovered: Healthy"]);
+}
+
+function appendHistory(history: ApplicationStatus["history"], entry: Omit<NonNullable<ApplicationStatus["history"]>[number], "id">, limit: number): ApplicationStatus["history"] {
+  const list = history ?? [];
+  const id = list.reduce((max, h) => Math.max(max, h.id), -1) + 1;
+  return [...list, { id, ...entry }].slice(-Math.max(1, limit));
+}
+
+function toTackError(err: unknown, secrets: string[]): TackError {
+  if (err instanceof TackError) {
+    const message = redactSecrets(err.message, secrets);
+    if (message === err.message) return err;
+    return Object.assign(Object.create(Object.getPrototypeOf(err) as object) as TackError, err, { message });
+  }
+  return new ComparisonError(ErrorReason.ClusterError, redactSecrets(errorMessage(err), secrets), { cause: err });
+}
+
+function short(revision: string): string { return /^[0-9a-f]{40}$/.test(revision) ? revision.slice(0, 7) : revision; }

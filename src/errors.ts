@@ -1,0 +1,76 @@
+// Typed errors. Each carries the condition reason it becomes on the Application and whether retrying can
+// help; the controller turns them into a condition, an Event, a log line and a requeue. Messages name the
+// object and the cause, and never carry credentials (see redact.ts).
+
+export const ConditionType = {
+  ComparisonError: "ComparisonError",
+  InvalidSpecError: "InvalidSpecError",
+  SyncError: "SyncError",
+  SharedResourceWarning: "SharedResourceWarning",
+  OrphanedResourceWarning: "OrphanedResourceWarning",
+  Ready: "Ready",
+} as const;
+export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
+
+/** Machine-readable causes, used as condition reasons and as the `reason` label of error metrics. */
+export const ErrorReason = {
+  InvalidSpec: "InvalidSpec",
+  ProjectNotFound: "ProjectNotFound",
+  RepositoryUnreachable: "RepositoryUnreachable",
+  RepositoryAuthFailed: "RepositoryAuthFailed",
+  RevisionNotFound: "RevisionNotFound",
+  GitError: "GitError",
+  PathNotFound: "PathNotFound",
+  ManifestInvalid: "ManifestInvalid",
+  ManifestTooLarge: "ManifestTooLarge",
+  RenderError: "RenderError",
+  ClusterError: "ClusterError",
+  UnknownResourceType: "UnknownResourceType",
+  SyncFailed: "SyncFailed",
+  EmptyRenderRefused: "EmptyRenderRefused",
+} as const;
+export type ErrorReason = (typeof ErrorReason)[keyof typeof ErrorReason];
+
+export abstract class TackError extends Error {
+  /** The condition type this error is reported under. */
+  abstract readonly conditionType: ConditionType;
+  /** Why, in one word: the condition's reason. */
+  abstract readonly reason: ErrorReason;
+  /** true: retrying with the same spec and revision cannot help; wait for a change. */
+  readonly terminal: boolean = false;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Something stopped Tack from knowing the desired or the live state: comparison is Unknown, nothing is pruned. */
+export class ComparisonError extends TackError {
+  readonly conditionType = ConditionType.ComparisonError;
+  readonly reason: ErrorReason;
+  override readonly terminal: boolean;
+  constructor(reason: ErrorReason, message: string, options?: { cause?: unknown; terminal?: boolean }) {
+    super(message, options);
+    this.reason = reason;
+    this.terminal = options?.terminal ?? false;
+  }
+}
+
+export class InvalidSpecError extends TackError {
+  readonly conditionType = ConditionType.InvalidSpecError;
+  readonly reason: ErrorReason;
+  override readonly terminal = true;
+  constructor(message: string, reason: ErrorReason = ErrorReason.InvalidSpec) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
+export class SyncError extends TackError {
+  readonly conditionType = ConditionType.SyncError;
+  readonly reason = ErrorReason.SyncFailed;
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

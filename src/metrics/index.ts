@@ -1,0 +1,110 @@
+// Tack's Prometheus metrics, on a registry of its own (never prom-client's global one), passed down
+// explicitly. Label names follow Argo CD's so that dashboards and alert rules port with a prefix change.
+// Series of an app are removed when the app is deleted; labels carry app identity and bounded enums only.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+export interface AppInfo {
+  namespace: string;
+  name: string;
+  project: string;
+  repo: string;
+  destServer: string;
+  destNamespace: string;
+  syncStatus: string;
+  healthStatus: string;
+  autosyncEnabled: boolean;
+  operation: string;
+}
+
+type AppKey = `${string}/${string}`;
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly #appInfo: Gauge;
+  readonly #reconcileDuration: Histogram;
+  readonly #k8sRequests: Counter;
+  readonly #gitRequests: Counter;
+  readonly #gitDuration: Histogram;
+  readonly #syncTotal: Counter;
+  readonly #queueDepth: Gauge;
+  readonly #queueWait: Histogram;
+  readonly #cacheObjects: Gauge;
+  /** The label set last written per app, so a change removes the old series instead of leaving it behind. */
+  readonly #lastInfo = new Map<AppKey, Record<string, string>>();
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    this.#appInfo = new Gauge({ name: "tack_app_info", help: "Information about an Application; 1 per app.", registers,
+      labelNames: ["namespace", "name", "project", "repo", "dest_server", "dest_namespace", "sync_status", "health_status", "autosync_enabled", "operation"] });
+    this.#reconcileDuration = new Histogram({ name: "tack_app_reconcile_duration_seconds", help: "Time to reconcile one Application.", registers,
+      labelNames: ["namespace", "name"], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
+    this.#k8sRequests = new Counter({ name: "tack_app_k8s_request_total", help: "Requests to the Kubernetes API server.", registers,
+      labelNames: ["verb", "resource_kind", "response_code"] });
+    this.#gitRequests = new Counter({ name: "tack_git_request_total", help: "Git requests (ls-remote, fetch, checkout).", registers,
+      labelNames: ["repo", "request_type", "result"] });
+    this.#gitDuration = new Histogram({ name: "tack_git_request_duration_seconds", help: "Duration of Git requests.", registers,
+      labelNames: ["repo", "request_type"], buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] });
+    this.#syncTotal = new Counter({ name: "tack_app_sync_total", help: "Sync operations by final phase.", registers,
+      labelNames: ["namespace", "name", "project", "dest_server", "phase"] });
+    this.#queueDepth = new Gauge({ name: "tack_workqueue_depth", help: "Applications waiting in the work queue.", registers });
+    this.#queueWait = new Histogram({ name: "tack_workqueue_wait_seconds", help: "Time an Application waited in the queue.", registers,
+      buckets: [0.001, 0.01, 0.1, 0.5, 1, 5, 30, 120] });
+    this.#cacheObjects = new Gauge({ name: "tack_cluster_cache_objects", help: "Objects held in the watch-fed live cache.", registers,
+      labelNames: ["server"] });
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: "tack_" });
+  }
+
+  setAppInfo(info: AppInfo): void {
+    const key: AppKey = `${info.namespace}/${info.name}`;
+    const labels = {
+      namespace: info.namespace, name: info.name, project: info.project, repo: info.repo, dest_server: info.destServer,
+      dest_namespace: info.destNamespace, sync_status: info.syncStatus, health_status: info.healthStatus,
+      autosync_enabled: String(info.autosyncEnabled), operation: info.operation,
+    };
+    const previous = this.#lastInfo.get(key);
+    if (previous && !sameLabels(previous, labels)) this.#appInfo.remove(previous);
+    this.#appInfo.set(labels, 1);
+    this.#lastInfo.set(key, labels);
+  }
+
+  /** Drops every series of a deleted Application. */
+  removeApp(namespace: string, name: string): void {
+    const key: AppKey = `${namespace}/${name}`;
+    const previous = this.#lastInfo.get(key);
+    if (previous) this.#appInfo.remove(previous);
+    this.#lastInfo.delete(key);
+    this.#reconcileDuration.remove({ namespace, name });
+    for (const phase of ["Succeeded", "Failed", "Error"]) {
+      this.#syncTotal.remove({ namespace, name, project: previous?.project ?? "", dest_server: previous?.dest_server ?? "", phase });
+    }
+  }
+
+  observeReconcile(namespace: string, name: string, seconds: number): void {
+    this.#reconcileDuration.observe({ namespace, name }, seconds);
+  }
+
+  countSync(labels: { namespace: string; name: string; project: string; destServer: string; phase: string }): void {
+    this.#syncTotal.inc({ namespace: labels.namespace, name: labels.name, project: labels.project, dest_server: labels.destServer, phase: labels.phase });
+  }
+
+  countK8sRequest(verb: string, resource: string, code: number): void {
+    this.#k8sRequests.inc({ verb, resource_kind: resource, response_code: String(code) });
+  }
+
+  observeGit(repo: string, type: string, ok: boolean, seconds: number): void {
+    this.#gitRequests.inc({ repo, request_type: type, result: ok ? "ok" : "error" });
+    this.#gitDuration.observe({ repo, request_type: type }, seconds);
+  }
+
+  setQueueDepth(depth: number): void { this.#queueDepth.set(depth); }
+  observeQueueWait(seconds: number): void { this.#queueWait.observe(seconds); }
+  setCacheObjects(server: string, count: number): void { this.#cacheObjects.set({ server }, count); }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
+
+function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
+  return Object.keys(a).every((k) => a[k] === b[k]);
+}

@@ -1,0 +1,127 @@
+// The plain-directory source: every .yaml, .yml and .json file under the app's path (recursively when asked),
+// filtered by include/exclude globs, parsed with bounds. Reads only inside the checkout.
+import { lstat, readdir, readFile, realpath, stat } from "node:fs/promises";
+import { join, relative, sep } from "node:path";
+import type { KubeObject } from "../api/index.ts";
+import { ComparisonError, ErrorReason } from "../errors.ts";
+import { parseManifests, toObjects, DEFAULT_PARSE_LIMITS, expandedNodeCount } from "./manifests.ts";
+import { resolveInside } from "./paths.ts";
+
+export interface DirectoryRenderInput {
+  /** The checkout root: nothing outside it is read. */
+  root: string;
+  /** Repo-relative directory ("" or "." for the root). */
+  path: string;
+  recurse?: boolean;
+  include?: string;
+  exclude?: string;
+  /** Bound on the total bytes of manifest files read. */
+  maxBytes: number;
+}
+
+const MANIFEST_EXTENSIONS = [".yaml", ".yml", ".json"];
+
+/**
+ * Argo CD matches include/exclude against the path relative to the app directory with globs in which `*`
+ * also crosses `/` (gobwas/glob without separators); so does this, so `*.yaml` also selects sub/x.yaml.
+ */
+export function globToRegExp(glob: string): RegExp {
+  let out = "";
+  let inBraces = 0;
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === "*") out += ".*";
+    else if (c === "?") out += ".";
+    else if (c === "{") { inBraces++; out += "(?:"; }
+    else if (c === "}" && inBraces > 0) { inBraces--; out += ")"; }
+    else if (c === "," && inBraces > 0) out += "|";
+    else if (c === "[") {
+      const close = glob.indexOf("]", i + 1);
+      if (close < 0) { out += "\\["; continue; }
+      const body = glob.slice(i + 1, close).replace(/^!/, "^").replace(/\\/g, "\\\\");
+      out += `[${body}]`;
+      i = close;
+    } else out += c.replace(/[.+^$()|\\/]/g, "\\$&");
+  }
+  if (inBraces > 0) throw new ComparisonError(ErrorReason.InvalidSpec, `glob '${glob}' has an unclosed '{'`, { terminal: true });
+  return new RegExp(`^${out}$`);
+}
+
+export async function renderDirectory(input: DirectoryRenderInput): Promise<KubeObject[]> {
+  const rootReal = await realpath(input.root);
+  const dir = await resolveInside(rootReal, input.path, "path");
+  const dirStat = await stat(dir).catch(() => undefined);
+  if (!dirStat) {
+    throw new ComparisonError(ErrorReason.PathNotFound, `path '${input.path}' does not exist in the repository`, { terminal: true });
+  }
+  if (!dirStat.isDirectory()) {
+    throw new ComparisonError(ErrorReason.PathNotFound, `path '${input.path}' is a file, not a directory`, { terminal: true });
+  }
+  const include = input.include ? globToRegExp(input.include) : undefined;
+  const exclude = input.exclude ? globToRegExp(input.exclude) : undefined;
+
+  const files: string[] = [];
+  await walk(rootReal, dir, dir, Boolean(input.recurse), files, new Set([dir]));
+  files.sort();
+
+  let total = 0;
+  const objects: KubeObject[] = [];
+  for (const file of files) {
+    const rel = relative(dir, file).split(sep).join("/");
+    if (include && !include.test(rel)) continue;
+    if (exclude && exclude.test(rel)) continue;
+    const size = (await stat(file)).size;
+    total += size;
+    if (total > input.maxBytes) {
+      throw new ComparisonError(ErrorReason.ManifestTooLarge,
+        `manifests under '${input.path || "."}' exceed ${formatBytes(input.maxBytes)} (stopped at ${rel}); raise --max-manifest-bytes or split the app`,
+        { terminal: true });
+    }
+    const text = await readFile(file, "utf8");
+    const repoRel = relative(rootReal, file).split(sep).join("/");
+    objects.push(...(file.endsWith(".json") ? parseJson(text, repoRel) : parseManifests(text, repoRel)));
+  }
+  return objects;
+}
+
+async function walk(root: string, dir: string, appDir: string, recurse: boolean, out: string[], visited: Set<string>): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  for (const entry of entries) {
+    if (entry.name === ".git") continue;
+    let full = join(dir, entry.name);
+    let isDir = entry.isDirectory();
+    if (entry.isSymbolicLink()) {
+      // A link is followed only when its target stays inside the checkout (DESIGN.md §3 rule 4).
+      const target = await realpath(full).catch(() => undefined);
+      const repoRel = relative(root, full).split(sep).join("/");
+      if (!target) continue;   // dangling link: nothing to read
+      if (target !== root && !target.startsWith(root + sep)) {
+        throw new ComparisonError(ErrorReason.ManifestInvalid, `symlink '${repoRel}' points outside the repository; refusing to follow it`, { terminal: true });
+      }
+      full = target;
+      isDir = (await lstat(target)).isDirectory();
+    }
+    if (isDir) {
+      if (recurse && !visited.has(full)) { visited.add(full); await walk(root, full, appDir, recurse, out, visited); }
+    } else if (MANIFEST_EXTENSIONS.some((ext) => entry.name.endsWith(ext))) {
+      out.push(full);
+    }
+  }
+}
+
+function parseJson(text: string, file: string): KubeObject[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new ComparisonError(ErrorReason.ManifestInvalid, `${file}: invalid JSON: ${(err as Error).message}`, { terminal: true });
+  }
+  if (expandedNodeCount(value, DEFAULT_PARSE_LIMITS.maxNodes) > DEFAULT_PARSE_LIMITS.maxNodes) {
+    throw new ComparisonError(ErrorReason.ManifestTooLarge, `${file}: more than ${DEFAULT_PARSE_LIMITS.maxNodes} nodes`, { terminal: true });
+  }
+  return toObjects(Array.isArray(value) ? value : [value], file);
+}
+
+export function formatBytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(bytes % (1024 * 1024) ? 1 : 0)} MB` : `${bytes} bytes`;
+}

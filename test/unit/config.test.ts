@@ -1,0 +1,20 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ConfigError, loadConfig } from "../../src/config.ts";
+
+test("defaults, environment, then flags; the result is frozen", () => {
+  const config = loadConfig({ TACK_RESYNC_SECONDS: "60", TACK_APPLICATION_NAMESPACES: "a, b" }, ["--workers=3", "--log-level", "debug"]);
+  assert.equal(config.resyncSeconds, 60);
+  assert.equal(config.workers, 3);
+  assert.equal(config.logLevel, "debug");
+  assert.deepEqual(config.applicationNamespaces, ["a", "b"]);
+  assert.equal(config.maxManifestBytes, 10 * 1024 * 1024);
+  assert.ok(Object.isFrozen(config));
+});
+
+test("bad input names the setting", () => {
+  assert.throws(() => loadConfig({}, ["--workers=0"]), (e: unknown) => e instanceof ConfigError && /workers/.test(e.message));
+  assert.throws(() => loadConfig({}, ["--no-such-flag=1"]), /unknown flag --no-such-flag/);
+  assert.throws(() => loadConfig({ TACK_LOG_LEVEL: "loud" }), /log-level/);
+  assert.throws(() => loadConfig({}, ["--workers"]), /needs a value/);
+});
