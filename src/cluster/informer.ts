@@ -13,6 +13,7 @@ export interface InformerOptions {
   /** Collection path, e.g. /apis/apps/v1/deployments (all namespaces) or a namespaced one. */
   path: string;
   labelSelector?: string;
+  fieldSelector?: string;
   logger: Logger;
   onChange?: ChangeHandler;
   /** Server-side watch timeout; the loop re-watches from the last resourceVersion when it ends. */
@@ -107,6 +108,7 @@ export class Informer {
           allowWatchBookmarks: true,
           timeoutSeconds: this.#options.watchTimeoutSeconds ?? 300,
           labelSelector: this.#options.labelSelector,
+          fieldSelector: this.#options.fieldSelector,
         }, (event) => { this.#apply(event); failures = 0; }, signal);
         failures = 0;
       } catch (err) {
@@ -133,7 +135,7 @@ export class Informer {
     do {
       const page = await this.#client.request<{ items?: KubeObject[]; metadata?: { resourceVersion?: string; continue?: string }; apiVersion?: string; kind?: string }>({
         method: "GET", path: this.#options.path, signal,
-        query: { limit: this.#options.pageSize ?? 500, continue: continueToken, labelSelector: this.#options.labelSelector },
+        query: { limit: this.#options.pageSize ?? 500, continue: continueToken, labelSelector: this.#options.labelSelector, fieldSelector: this.#options.fieldSelector },
       });
       const apiVersion = page.apiVersion ?? "v1";
       const kind = (page.kind ?? "").replace(/List$/, "");

@@ -6,7 +6,7 @@ import { API_GROUP, API_VERSION, Annotation, Label } from "../api/index.ts";
 import { ClusterWriter, Discovery, Informer, LiveCache, type KubeClient } from "../cluster/index.ts";
 import type { Config } from "../config.ts";
 import type { RepoCache } from "../git/index.ts";
-import type { CustomHealthRules } from "../health/index.ts";
+import { compileHealthRules, HEALTH_RULES_CONFIGMAP, type CustomHealthRules } from "../health/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 import { ComparisonCache } from "./compare.ts";
 import { EventRecorder } from "./events.ts";
@@ -33,6 +33,8 @@ export class Controller {
   readonly #applications: Informer;
   readonly #projects: Informer;
   readonly #repoSecrets: Informer;
+  readonly #healthRuleConfig: Informer;
+  #healthRules: CustomHealthRules | undefined;
   readonly #reconciler: Reconciler;
   readonly #ownership = new OwnershipIndex();
   #started = false;
@@ -64,6 +66,17 @@ export class Controller {
       labelSelector: `${Label.SecretType}=repository`, logger,
       onChange: () => this.#enqueueApps(() => true),
     });
+    this.#healthRuleConfig = new Informer(client, {
+      path: `/api/v1/namespaces/${encodeURIComponent(config.namespace)}/configmaps`,
+      fieldSelector: `metadata.name=${HEALTH_RULES_CONFIGMAP}`, logger,
+      onChange: (change, configMap) => {
+        const data = change === "deleted" ? {} : (configMap.data as Record<string, string> | undefined) ?? {};
+        const { rules, errors } = compileHealthRules(data);
+        for (const error of errors) logger.error({ key: error.key, configMap: HEALTH_RULES_CONFIGMAP }, `health rule refused: ${error.message}`);
+        this.#healthRules = rules;
+        this.#enqueueApps(() => true);
+      },
+    });
     this.cache.onChange((type, change, obj) => {
       for (const key of this.#ownership.observe(type, change, obj)) this.queue.add(key);
     });
@@ -73,7 +86,7 @@ export class Controller {
       config, logger, metrics, discovery: this.discovery, cache: this.cache, writer,
       repos: options.repos, events: new EventRecorder(writer, logger), comparisons: new ComparisonCache(), ownership: this.#ownership,
       applications: this.#applications, projects: this.#projects, repoSecrets: this.#repoSecrets,
-      healthRules: (): CustomHealthRules | undefined => undefined,
+      healthRules: () => this.#healthRules,
       retryDelayMs: (attempt) => this.queue.backoffMs(attempt),
       resyncDelayMs: () => Math.round(resyncMs * (1 - config.resyncJitter / 2 + Math.random() * config.resyncJitter)),
       signal: this.#abort.signal,
@@ -93,8 +106,9 @@ export class Controller {
     const { logger, metrics, client } = this.#options;
     await this.discovery.refresh();
     // Projects and credentials first: the first reconciles need them.
-    for (const informer of [this.#repoSecrets, this.#projects]) informer.start();
-    await Promise.all([this.#repoSecrets, this.#projects].map((i) => i.waitForSync(SYNC_TIMEOUT_MS)));
+    const prerequisites = [this.#repoSecrets, this.#projects, this.#healthRuleConfig];
+    for (const informer of prerequisites) informer.start();
+    await Promise.all(prerequisites.map((i) => i.waitForSync(SYNC_TIMEOUT_MS)));
     this.#applications.start();
     await this.#applications.waitForSync(SYNC_TIMEOUT_MS);
     this.#gaugeTimer = setInterval(() => {
@@ -107,14 +121,16 @@ export class Controller {
   }
 
   /** Ready once the first lists have landed: Applications, projects and credentials are known. */
-  ready(): boolean { return this.#started && this.#applications.synced && this.#projects.synced && this.#repoSecrets.synced; }
+  ready(): boolean {
+    return this.#started && [this.#applications, this.#projects, this.#repoSecrets, this.#healthRuleConfig].every((i) => i.synced);
+  }
 
   /** Finishes the writes in flight (up to graceMs), then stops every watch. */
   async stop(graceMs: number): Promise<boolean> {
     this.#abort.abort();
     clearInterval(this.#gaugeTimer);
     const drained = await this.queue.shutdown(graceMs);
-    await Promise.all([this.#applications.stop(), this.#projects.stop(), this.#repoSecrets.stop(), this.cache.stop()]);
+    await Promise.all([this.#applications, this.#projects, this.#repoSecrets, this.#healthRuleConfig].map((i) => i.stop()).concat(this.cache.stop()));
     return drained;
   }
 

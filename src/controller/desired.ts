@@ -22,9 +22,9 @@ export async function prepareDesired(objects: KubeObject[], app: AppRef, destina
   const result: DesiredObject[] = [];
   const seen = new Map<string, string>();
   for (const obj of objects) {
-    if (!obj.metadata.name) {
-      // generateName objects are hooks in Argo CD's model; the sync engine will run them. Until then they
-      // are not part of the compared state.
+    if (!obj.metadata.name || isHook(obj)) {
+      // Hooks (and generateName objects, which only hooks may use) are run by the sync engine in their phase;
+      // they are never part of the compared state, and are never pruned as drift.
       continue;
     }
     const type = (await discovery.lookup(obj.apiVersion, obj.kind)) ?? crdTypes.get(`${obj.apiVersion}/${obj.kind}`);
@@ -70,4 +70,11 @@ function typesFromCrds(objects: KubeObject[]): Map<string, ResourceType> {
     }
   }
   return types;
+}
+
+const HOOK_ANNOTATIONS = ["tack.dev/hook", "argocd.argoproj.io/hook", "helm.sh/hook"];
+
+export function isHook(obj: KubeObject): boolean {
+  const annotations = obj.metadata.annotations ?? {};
+  return HOOK_ANNOTATIONS.some((key) => annotations[key] !== undefined && annotations[key] !== "");
 }

@@ -211,7 +211,10 @@ export class Reconciler {
       return { revision, desired: memory.desired, sourceType: memory.sourceType, emptyRender: memory.desired.length === 0 };
     }
     const dir = await deps.repos.checkout(source.repoURL, revision, { credentials });
-    const rendered = await render({ checkoutDir: dir, source, maxBytes: deps.config.maxManifestBytes });
+    const rendered = await render({
+      checkoutDir: dir, source, maxBytes: deps.config.maxManifestBytes, appName: app.metadata.name,
+      destinationNamespace: app.spec.destination?.namespace, signal: deps.signal,
+    });
     const desired = await prepareDesired(rendered.objects, { namespace: app.metadata.namespace, name: app.metadata.name },
       app.spec.destination?.namespace, deps.discovery);
     if (remember) this.#memory.set(key, { sourceKey, revision, resolvedAt: nowMs, renderKey, desired, sourceType: rendered.sourceType });
@@ -246,7 +249,8 @@ export class Reconciler {
     for (const owned of deps.ownership.owned(key)) {
       if (wanted.has(keyString(owned.key))) continue;
       const live = deps.cache.get(owned.type, owned.key.namespace, owned.key.name);
-      if (!live) continue;
+      // Already being deleted (a prune in progress, waiting on finalizers): nothing left to do for it.
+      if (!live || live.metadata.deletionTimestamp) continue;
       compared.push({ key: owned.key, type: owned.type, desired: undefined, live, inSync: false, requiresPruning: true,
         message: `tracked by ${ref.namespace}/${ref.name} but no longer in Git` });
     }

@@ -16,7 +16,7 @@ export {
   compareHealth, HealthStatusCode, worstHealth,
   type CustomHealthRules, type HealthCheck, type HealthStatus,
 } from "./types.ts";
-export { compileHealthRules, type HealthRuleError } from "./custom-rules.ts";
+export { compileHealthRules, HEALTH_RULES_CONFIGMAP, type HealthRuleError } from "./custom-rules.ts";
 
 /** The key of the check tables: "group/Kind", or just "Kind" for the core group (no version: health is the same). */
 export function groupKind(obj: Pick<KubeObject, "apiVersion" | "kind">): string {

@@ -12,7 +12,15 @@ export type SourceType = "Directory" | "Kustomize" | "Helm";
 export interface RenderRequest {
   checkoutDir: string;
   source: ApplicationSource;
+  /** Bound on the rendered manifest size, in bytes. */
   maxBytes: number;
+  /** The Application's name: Helm's default release name. */
+  appName: string;
+  destinationNamespace: string | undefined;
+  /** The destination's version and served API versions (from discovery), for Helm's capabilities. */
+  kubeVersion?: string;
+  apiVersions?: string[];
+  signal?: AbortSignal;
 }
 
 export interface RenderResult {

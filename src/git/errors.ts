@@ -1,0 +1,139 @@
+// Turns what isomorphic-git, the HTTP client and the file system throw into a ComparisonError whose reason
+// tells the user what to fix. Only the repository's display URL, the revision and fixed phrases reach the
+// message; text from the underlying error is passed through redaction first, because servers and proxies
+// may echo URLs (and credentials in them) back.
+
+import { ComparisonError, ErrorReason, TackError, errorMessage } from "../errors.ts";
+import { redactSecrets } from "../redact.ts";
+
+export interface ErrorContext {
+  /** The repository URL as shown to users (credentials already masked). */
+  readonly repo: string;
+  readonly revision?: string;
+  /** What was being done, e.g. "listing refs", "fetching". */
+  readonly action: string;
+  /** Secret values to mask in any text taken from the underlying error. */
+  readonly secrets: readonly string[];
+  /** Set when the operation ran with credentials: an auth failure then means "wrong", not "missing". */
+  readonly hadCredentials: boolean;
+  readonly timeoutMs?: number;
+}
+
+/** Thrown by the HTTP client when a response exceeds the configured size cap. */
+export class FetchTooLargeError extends Error {
+  readonly limitBytes: number;
+  constructor(limitBytes: number) {
+    super(`response larger than ${limitBytes} bytes`);
+    this.name = "FetchTooLargeError";
+    this.limitBytes = limitBytes;
+  }
+}
+
+const NETWORK_CODES: Record<string, string> = {
+  ECONNREFUSED: "connection refused",
+  ECONNRESET: "connection reset",
+  EPIPE: "connection reset",
+  ENOTFOUND: "host not found",
+  EAI_AGAIN: "host name lookup failed",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+  ETIMEDOUT: "connection timed out",
+  UND_ERR_CONNECT_TIMEOUT: "connection timed out",
+  UND_ERR_HEADERS_TIMEOUT: "server did not answer in time",
+  UND_ERR_BODY_TIMEOUT: "server stopped sending data",
+  UND_ERR_SOCKET: "connection closed by the server",
+  CERT_HAS_EXPIRED: "TLS certificate has expired",
+  DEPTH_ZERO_SELF_SIGNED_CERT: "TLS certificate is self-signed",
+  SELF_SIGNED_CERT_IN_CHAIN: "TLS certificate chain is not trusted",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "TLS certificate could not be verified",
+  ERR_TLS_CERT_ALTNAME_INVALID: "TLS certificate does not match the host name",
+};
+
+interface ErrorLike {
+  name?: unknown;
+  code?: unknown;
+  message?: unknown;
+  cause?: unknown;
+  data?: unknown;
+}
+
+/** The error and its causes, outermost first (bounded: cause chains can be cyclic). */
+function chain(err: unknown): ErrorLike[] {
+  const out: ErrorLike[] = [];
+  let cur: unknown = err;
+  while (cur !== null && typeof cur === "object" && out.length < 8 && !out.includes(cur as ErrorLike)) {
+    out.push(cur as ErrorLike);
+    cur = (cur as ErrorLike).cause;
+  }
+  return out;
+}
+
+function httpStatus(err: ErrorLike): number | undefined {
+  if (err.code !== "HttpError" || typeof err.data !== "object" || err.data === null) return undefined;
+  const status = (err.data as { statusCode?: unknown }).statusCode;
+  return typeof status === "number" ? status : undefined;
+}
+
+export function classifyGitError(err: unknown, ctx: ErrorContext): TackError {
+  if (err instanceof TackError) return err;
+  const errors = chain(err);
+  const at = ctx.revision !== undefined ? ` (revision '${ctx.revision}')` : "";
+  const make = (reason: ErrorReason, message: string, terminal = false): ComparisonError =>
+    new ComparisonError(reason, message, { cause: err, terminal });
+
+  for (const e of errors) {
+    if (e.name === "TimeoutError" || e.name === "AbortError") {
+      const limit = ctx.timeoutMs !== undefined ? ` after ${ctx.timeoutMs} ms` : "";
+      return make(
+        ErrorReason.RepositoryUnreachable,
+        `repository ${ctx.repo} is unreachable: ${ctx.action} timed out${limit}${at}`,
+      );
+    }
+    if (e instanceof FetchTooLargeError) {
+      return make(
+        ErrorReason.GitError,
+        `${ctx.action} ${ctx.repo}${at} stopped: the server sent more than ${e.limitBytes} bytes (raise the fetch size limit if the repository really is that large)`,
+      );
+    }
+    const status = httpStatus(e);
+    if (status === 401 || status === 403) {
+      const hint = ctx.hadCredentials
+        ? "the configured credentials were rejected"
+        : "the repository needs credentials and none are configured for it";
+      return make(
+        ErrorReason.RepositoryAuthFailed,
+        `authentication to ${ctx.repo} failed (HTTP ${status})${at}: ${hint}`,
+      );
+    }
+    if (status === 404) {
+      return make(
+        ErrorReason.GitError,
+        `repository ${ctx.repo} was not found (HTTP 404)${at}: check the URL${ctx.hadCredentials ? "" : ", or configure credentials if it is private"}`,
+      );
+    }
+    if (status !== undefined) {
+      return make(ErrorReason.GitError, `${ctx.action} ${ctx.repo}${at} failed: the server answered HTTP ${status}`);
+    }
+    if (e.code === "SmartHttpError") {
+      return make(
+        ErrorReason.GitError,
+        `${ctx.repo} did not answer as a git smart-HTTP server${at}: check the URL (it must point at the repository itself)`,
+      );
+    }
+    if (typeof e.code === "string" && e.code in NETWORK_CODES) {
+      return make(
+        ErrorReason.RepositoryUnreachable,
+        `repository ${ctx.repo} is unreachable: ${NETWORK_CODES[e.code]}${at}`,
+      );
+    }
+  }
+  const detail = redactSecrets(errorMessage(err), ctx.secrets);
+  return make(ErrorReason.GitError, `${ctx.action} ${ctx.repo}${at} failed: ${detail}`);
+}
+
+export function revisionNotFound(repo: string, revision: string): ComparisonError {
+  return new ComparisonError(
+    ErrorReason.RevisionNotFound,
+    `revision '${revision}' not found in ${repo}: it is neither a branch, a tag nor a commit`,
+  );
+}

@@ -1,0 +1,31 @@
+// git: everything Tack knows about repositories. It owns revision resolution (asking the server for its
+// refs), fetching into one bare object store per repository under the cache dir, writing read-only
+// checkouts of a commit, tree hashes for render-cache keys and commit metadata for status history.
+//
+// Must not import: cluster/ (it never talks to the Kubernetes API: credentials come in as plain values),
+// controller/, render/, or anything that reads process.env. It may import errors.ts and redact.ts.
+//
+// Decisions worth knowing before using it:
+// - Transport: http(s) only, through isomorphic-git. An ssh:// or git@host:path URL is a terminal
+//   ComparisonError (reason InvalidSpec): "SSH URLs are not supported: use an HTTPS URL".
+// - Credentials reach the server only through isomorphic-git's onAuth (basic auth; a bearerToken becomes an
+//   `Authorization: Bearer` header). user:pass@ in a repoURL is stripped from the URL and used as
+//   credentials when none are given. No message, log line or event carries a credential: errors name the
+//   repository by its URL with userinfo masked, and text from lower layers is redacted.
+// - Errors are ComparisonErrors with a specific reason: RevisionNotFound, RepositoryUnreachable (refused,
+//   DNS, TLS, timeout), RepositoryAuthFailed (HTTP 401/403), GitError (everything else).
+// - Symlinks: a checkout contains a symlink only if it resolves inside the checkout. Absolute targets,
+//   targets that leave the checkout (checked lexically and then with realpath) and dangling links are not
+//   written; `RepoCache.escapingSymlinks(dir)` lists them so a renderer can refuse a path that needed one
+//   with a clear message instead of a bare "not found". Renderers must still confine spec paths themselves.
+// - Checkouts are shared (one directory per repository and commit), written atomically (temp dir + rename)
+//   and must be treated as read-only. They are LRU-bounded, but one handed out within checkoutGraceMs is not
+//   evicted. Checkouts of a previous process are removed on first use; object stores are kept.
+// - treeHash(path) hashes only what is under `path`. It is a sound render-cache key only for renders that
+//   read nothing outside that path (kustomize `../base`, Helm file references or in-repo symlinks can);
+//   treeHash(repo, sha, "") covers everything.
+
+export { RepoCache } from "./repo-cache.ts";
+export type { GitRequestEvent, RepoCacheOptions, RepoCredentials } from "./repo-cache.ts";
+export type { SkippedSymlink } from "./materialize.ts";
+export { normalizeRepoURL } from "./url.ts";

@@ -1,0 +1,158 @@
+// Writes one commit's tree into a directory. Our own walk rather than isomorphic-git's checkout: that one
+// needs an index and a working tree, and it writes every symlink as it is, including ones that point
+// outside the repository. Here a symlink is written only when it resolves inside the checkout; the others
+// are left out and reported, so a renderer can refuse a path that relied on one with a clear message
+// (DESIGN §3 rule 4) instead of reading the controller's own files.
+
+import { mkdir, realpath, symlink, unlink, writeFile } from "node:fs/promises";
+import { isAbsolute, join, posix, relative, sep } from "node:path";
+import * as git from "isomorphic-git";
+import { storeFs as fs } from "./store-fs.ts";
+
+export interface SkippedSymlink {
+  /** Repo-relative path of the symlink, "/"-separated. */
+  readonly path: string;
+  readonly target: string;
+  readonly reason: "absolute" | "outside" | "unresolvable";
+}
+
+export interface MaterializeResult {
+  readonly files: number;
+  readonly skippedSymlinks: readonly SkippedSymlink[];
+}
+
+interface PendingLink {
+  readonly path: string;
+  readonly target: string;
+}
+
+const WRITE_CONCURRENCY = 16;
+const MODE_EXECUTABLE = "100755";
+const MODE_SYMLINK = "120000";
+const MODE_SUBMODULE = "160000";
+
+export class UnsafeTreeError extends Error {}
+
+export async function materializeCommit(opts: {
+  gitdir: string;
+  cache: object;
+  commit: string;
+  dest: string;
+}): Promise<MaterializeResult> {
+  const { gitdir, cache, dest } = opts;
+  const links: PendingLink[] = [];
+  const writes: Array<() => Promise<void>> = [];
+
+  // Directories are created while walking (parents before children); file writes queue up and run with a
+  // bounded number in flight so a large tree does not exhaust file descriptors.
+  const walk = async (treeOid: string, rel: string): Promise<void> => {
+    const { tree } = await git.readTree({ fs, gitdir, oid: treeOid, cache });
+    for (const entry of tree) {
+      assertSafeName(entry.path, rel);
+      const path = rel ? `${rel}/${entry.path}` : entry.path;
+      const abs = join(dest, path);
+      if (entry.mode === MODE_SUBMODULE) {
+        await mkdir(abs); // git leaves an empty directory for a submodule that is not initialised
+      } else if (entry.type === "tree") {
+        await mkdir(abs);
+        await walk(entry.oid, path);
+      } else if (entry.mode === MODE_SYMLINK) {
+        const { blob } = await git.readBlob({ fs, gitdir, oid: entry.oid, cache });
+        links.push({ path, target: Buffer.from(blob).toString("utf8") });
+      } else {
+        const mode = entry.mode === MODE_EXECUTABLE ? 0o755 : 0o644;
+        writes.push(async () => {
+          const { blob } = await git.readBlob({ fs, gitdir, oid: entry.oid, cache });
+          await writeFile(abs, blob, { mode, flag: "wx" });
+        });
+      }
+    }
+  };
+
+  await mkdir(dest, { recursive: true });
+  await walk(opts.commit, "");
+  await runLimited(writes, WRITE_CONCURRENCY);
+  const skippedSymlinks = await writeSymlinks(dest, links);
+  return { files: writes.length, skippedSymlinks };
+}
+
+// A tree entry name is a single path component. git's own fsck rejects the names below; a crafted repo can
+// still carry them, and written naively they would escape `dest` or plant a .git directory.
+function assertSafeName(name: string, parent: string): void {
+  if (
+    name === "" ||
+    name === "." ||
+    name === ".." ||
+    name.includes("/") ||
+    name.includes("\\") ||
+    name.includes("\0") ||
+    name.toLowerCase() === ".git"
+  ) {
+    throw new UnsafeTreeError(`the tree holds an unsafe path '${parent ? `${parent}/` : ""}${name}'`);
+  }
+}
+
+async function writeSymlinks(dest: string, links: readonly PendingLink[]): Promise<SkippedSymlink[]> {
+  const skipped: SkippedSymlink[] = [];
+  const written: PendingLink[] = [];
+  for (const link of links) {
+    if (isAbsolute(link.target) || posix.isAbsolute(link.target)) {
+      skipped.push({ ...link, reason: "absolute" });
+      continue;
+    }
+    // A first, lexical check: the target, taken relative to the link's directory, stays inside.
+    const lexical = posix.normalize(posix.join(posix.dirname(link.path), link.target));
+    if (lexical === ".." || lexical.startsWith("../")) {
+      skipped.push({ ...link, reason: "outside" });
+      continue;
+    }
+    await symlink(link.target, join(dest, link.path));
+    written.push(link);
+  }
+
+  // The lexical check is not enough: "a/up -> .." then "x -> a/up/../.." normalises inside but resolves
+  // outside. So resolve each written link for real and drop offenders; dropping one can break links that
+  // went through it, hence the repeat until nothing changes.
+  const root = await realpath(dest);
+  let remaining = written;
+  for (let changed = true; changed; ) {
+    changed = false;
+    const kept: PendingLink[] = [];
+    for (const link of remaining) {
+      const abs = join(dest, link.path);
+      let resolved: string | undefined;
+      try {
+        resolved = await realpath(abs);
+      } catch {
+        resolved = undefined;
+      }
+      const inside = resolved !== undefined && isInside(root, resolved);
+      if (inside) {
+        kept.push(link);
+        continue;
+      }
+      await unlink(abs);
+      skipped.push({ ...link, reason: resolved === undefined ? "unresolvable" : "outside" });
+      changed = true;
+    }
+    remaining = kept;
+  }
+  skipped.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return skipped;
+}
+
+function isInside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === "" || (!rel.startsWith(`..${sep}`) && rel !== ".." && !isAbsolute(rel));
+}
+
+async function runLimited(tasks: ReadonlyArray<() => Promise<void>>, limit: number): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < tasks.length) {
+      const task = tasks[next++];
+      if (task) await task();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+}
