@@ -18,8 +18,10 @@ export function repoCredentials(secrets: Informer, repoURL: string): RepoCredent
     const url = field(secret, "url");
     if (!url || normalizeRepoURL(url) !== wanted) continue;
     const username = field(secret, "username");
-    const password = field(secret, "password");
-    const token = field(secret, "token") ?? field(secret, "bearerToken");
+    // A personal access token goes in as the basic-auth password (GitHub, GitLab, Gitea); bearerToken is sent
+    // as an Authorization: Bearer header (Bitbucket Data Center), as in Argo CD's repository Secrets.
+    const password = field(secret, "password") ?? field(secret, "token");
+    const token = field(secret, "bearerToken");
     return {
       ...(username ? { username } : {}),
       ...(password ? { password } : {}),

@@ -68,6 +68,7 @@ interface Loaded { revision: string; desired: DesiredObject[]; sourceType: Sourc
 export class Reconciler {
   readonly #deps: ReconcilerDeps;
   readonly #memory = new Map<string, AppMemory>();
+  readonly #outOfSyncSince = new Map<string, Date>();
 
   constructor(deps: ReconcilerDeps) { this.#deps = deps; }
 
@@ -81,6 +82,7 @@ export class Reconciler {
     const app = deps.applications.get(namespace, name) as unknown as Application | undefined;
     if (!app) {
       this.#memory.delete(key);
+      this.#outOfSyncSince.delete(key);
       deps.metrics.removeApp(namespace, name);
       return {};
     }
@@ -208,13 +210,17 @@ export class Reconciler {
     const renderKey = stringify({ revision, source, ns: app.spec.destination?.namespace, max: deps.config.maxManifestBytes }) ?? "";
     if (memory && memory.renderKey === renderKey && memory.desired && memory.sourceType && !(opts.refresh && app.metadata.annotations?.[Annotation.Refresh] === "hard")) {
       if (resolveDue) { memory.resolvedAt = nowMs; memory.revision = revision; }
+      deps.metrics.countRenderCache(true);
       return { revision, desired: memory.desired, sourceType: memory.sourceType, emptyRender: memory.desired.length === 0 };
     }
+    deps.metrics.countRenderCache(false);
+    const renderStarted = performance.now();
     const dir = await deps.repos.checkout(source.repoURL, revision, { credentials });
     const rendered = await render({
       checkoutDir: dir, source, maxBytes: deps.config.maxManifestBytes, appName: app.metadata.name,
       destinationNamespace: app.spec.destination?.namespace, signal: deps.signal,
     });
+    deps.metrics.observeRender(rendered.sourceType, (performance.now() - renderStarted) / 1000);
     const desired = await prepareDesired(rendered.objects, { namespace: app.metadata.namespace, name: app.metadata.name },
       app.spec.destination?.namespace, deps.discovery);
     if (remember) this.#memory.set(key, { sourceKey, revision, resolvedAt: nowMs, renderKey, desired, sourceType: rendered.sourceType });
@@ -328,6 +334,17 @@ export class Reconciler {
 
   #recordMetrics(app: Application, status: ApplicationStatus): void {
     const spec = app.spec;
+    const { namespace, name } = app.metadata;
+    const key = `${namespace}/${name}`;
+    if (status.sync?.status === SyncStatusCode.OutOfSync) {
+      // Since this process first saw it OutOfSync (status keeps no such time; a restart starts the clock again).
+      if (!this.#outOfSyncSince.has(key)) this.#outOfSyncSince.set(key, this.#now());
+    } else {
+      this.#outOfSyncSince.delete(key);
+    }
+    this.#deps.metrics.setOutOfSyncSince(namespace, name, this.#outOfSyncSince.get(key));
+    const op = status.operationState;
+    if (op?.finishedAt && op.phase !== OperationPhase.Running) this.#deps.metrics.setLastSync(namespace, name, op.phase, new Date(op.finishedAt));
     this.#deps.metrics.setAppInfo({
       namespace: app.metadata.namespace, name: app.metadata.name, project: spec.project || "default",
       repo: spec.source?.repoURL ?? "", destServer: destinationServer(spec.destination ?? {}), destNamespace: spec.destination?.namespace ?? "",

@@ -120,6 +120,13 @@ export function classifyGitError(err: unknown, ctx: ErrorContext): TackError {
         `${ctx.repo} did not answer as a git smart-HTTP server${at}: check the URL (it must point at the repository itself)`,
       );
     }
+    if (e.message === "bad port") {
+      // Node's fetch refuses the Fetch standard's "bad ports" (e.g. 9, 25, 6000) without connecting.
+      return make(
+        ErrorReason.RepositoryUnreachable,
+        `repository ${ctx.repo} is unreachable: its port is on the Fetch standard's list of blocked ports; serve it on another port${at}`,
+      );
+    }
     if (typeof e.code === "string" && e.code in NETWORK_CODES) {
       return make(
         ErrorReason.RepositoryUnreachable,

@@ -46,7 +46,13 @@ export async function materializeCommit(opts: {
   // Directories are created while walking (parents before children); file writes queue up and run with a
   // bounded number in flight so a large tree does not exhaust file descriptors.
   const walk = async (treeOid: string, rel: string): Promise<void> => {
-    const { tree } = await git.readTree({ fs, gitdir, oid: treeOid, cache });
+    const { tree } = await git.readTree({ fs, gitdir, oid: treeOid, cache }).catch((err: unknown) => {
+      // isomorphic-git refuses some unsafe names itself; report them the same way as ours.
+      if ((err as { code?: unknown }).code === "UnsafeFilepathError") {
+        throw new UnsafeTreeError(`the tree${rel ? ` '${rel}'` : ""} holds an unsafe path`, { cause: err });
+      }
+      throw err;
+    });
     for (const entry of tree) {
       assertSafeName(entry.path, rel);
       const path = rel ? `${rel}/${entry.path}` : entry.path;

@@ -29,6 +29,10 @@ export class Metrics {
   readonly #queueDepth: Gauge;
   readonly #queueWait: Histogram;
   readonly #cacheObjects: Gauge;
+  readonly #lastSync: Gauge;
+  readonly #outOfSyncSince: Gauge;
+  readonly #renderDuration: Histogram;
+  readonly #renderCache: Counter;
   /** The label set last written per app, so a change removes the old series instead of leaving it behind. */
   readonly #lastInfo = new Map<AppKey, Record<string, string>>();
 
@@ -51,6 +55,14 @@ export class Metrics {
       buckets: [0.001, 0.01, 0.1, 0.5, 1, 5, 30, 120] });
     this.#cacheObjects = new Gauge({ name: "tack_cluster_cache_objects", help: "Objects held in the watch-fed live cache.", registers,
       labelNames: ["server"] });
+    this.#lastSync = new Gauge({ name: "tack_app_last_sync_timestamp_seconds", help: "When the app's last sync finished (Unix seconds).", registers,
+      labelNames: ["namespace", "name", "phase"] });
+    this.#outOfSyncSince = new Gauge({ name: "tack_app_out_of_sync_since_timestamp_seconds", help: "Since when the app has been OutOfSync (Unix seconds); absent while Synced.", registers,
+      labelNames: ["namespace", "name"] });
+    this.#renderDuration = new Histogram({ name: "tack_render_duration_seconds", help: "Time to render an app's manifests (cache misses only).", registers,
+      labelNames: ["source_type"], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30] });
+    this.#renderCache = new Counter({ name: "tack_render_cache_requests_total", help: "Render cache lookups by result (hit or miss).", registers,
+      labelNames: ["result"] });
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: "tack_" });
   }
 
@@ -74,6 +86,8 @@ export class Metrics {
     if (previous) this.#appInfo.remove(previous);
     this.#lastInfo.delete(key);
     this.#reconcileDuration.remove({ namespace, name });
+    this.#outOfSyncSince.remove({ namespace, name });
+    for (const phase of ["Succeeded", "Failed", "Error"]) this.#lastSync.remove({ namespace, name, phase });
     for (const phase of ["Succeeded", "Failed", "Error"]) {
       this.#syncTotal.remove({ namespace, name, project: previous?.project ?? "", dest_server: previous?.dest_server ?? "", phase });
     }
@@ -95,6 +109,21 @@ export class Metrics {
     this.#gitRequests.inc({ repo, request_type: type, result: ok ? "ok" : "error" });
     this.#gitDuration.observe({ repo, request_type: type }, seconds);
   }
+
+  /** Records the finish time of a sync; only the latest phase's series is kept. */
+  setLastSync(namespace: string, name: string, phase: string, finishedAt: Date): void {
+    for (const other of ["Succeeded", "Failed", "Error"]) if (other !== phase) this.#lastSync.remove({ namespace, name, phase: other });
+    this.#lastSync.set({ namespace, name, phase }, finishedAt.getTime() / 1000);
+  }
+
+  /** Since when the app is OutOfSync; undefined removes the series (the app is Synced or Unknown). */
+  setOutOfSyncSince(namespace: string, name: string, since: Date | undefined): void {
+    if (since) this.#outOfSyncSince.set({ namespace, name }, since.getTime() / 1000);
+    else this.#outOfSyncSince.remove({ namespace, name });
+  }
+
+  observeRender(sourceType: string, seconds: number): void { this.#renderDuration.observe({ source_type: sourceType }, seconds); }
+  countRenderCache(hit: boolean): void { this.#renderCache.inc({ result: hit ? "hit" : "miss" }); }
 
   setQueueDepth(depth: number): void { this.#queueDepth.set(depth); }
   observeQueueWait(seconds: number): void { this.#queueWait.observe(seconds); }

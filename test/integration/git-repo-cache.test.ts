@@ -219,6 +219,27 @@ describe("RepoCache checkout", () => {
     assert.ok(events.every((e) => e.ok && e.repo === repo.url.replace(/\.git$/, "")));
   });
 
+  it("keeps the object store across restarts: a new instance on the same cacheDir does not refetch", async () => {
+    const repo = await server.createRepo("restart", { "a.yaml": "a: 1\n" });
+    const first = await harness();
+    const sha = await first.cache.resolveRevision(repo.url, "main");
+    await first.cache.checkout(repo.url, sha);
+
+    const events: GitRequestEvent[] = [];
+    const second = new RepoCache({ cacheDir: first.dir, onRequest: (e) => events.push(e) });
+    const before = server.requestCount("restart");
+    assert.equal(await second.resolveRevision(repo.url, sha), sha, "a full SHA present locally needs no server");
+    const dir = await second.checkout(repo.url, sha);
+    assert.equal(await readFile(join(dir, "a.yaml"), "utf8"), "a: 1\n");
+    assert.equal(server.requestCount("restart"), before);
+    assert.deepEqual(events.map((e) => e.type), ["checkout"]);
+
+    // The next fetch negotiates from what the store holds: only the new commit's objects come over.
+    const moved = await repo.commit({ "b.yaml": "b: 1\n" });
+    await second.checkout(repo.url, await second.resolveRevision(repo.url, "main"));
+    assert.equal(await second.treeHash(repo.url, moved, "b.yaml"), await first.cache.treeHash(repo.url, moved, "b.yaml"));
+  });
+
   it("serves 10 concurrent resolve+checkout with one ref listing and one fetch", async () => {
     const repo = await server.createRepo("crowd", { "a.yaml": "a: 1\n" });
     const { cache, events } = await harness();

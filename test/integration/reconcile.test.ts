@@ -7,6 +7,18 @@ import { startGitServer, type GitServer } from "../support/git-server.ts";
 import { TestKube, application, eventually, startTestTack, type TestTack } from "../support/kube.ts";
 import { configMapYaml, webAppFiles } from "../support/manifests.ts";
 import type { KubeObject } from "../../src/api/index.ts";
+import { createServer } from "node:net";
+
+/** A loopback port nobody listens on (bound, then released). */
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 let cluster: TestCluster;
 let git: GitServer;
@@ -236,8 +248,9 @@ describe("failures give a specific ComparisonError and delete nothing", () => {
 
   test("an unreachable git server", async () => {
     await syncedApp("unreachable", webAppFiles());
-    await kube.mergePatch("tack.dev/v1alpha1", "Application", "unreachable", "web", { spec: { source: { repoURL: "http://127.0.0.1:9/nowhere.git" } } });
-    await expectComparisonError("unreachable", "RepositoryUnreachable", /127\.0\.0\.1:9/);
+    const port = await closedPort();
+    await kube.mergePatch("tack.dev/v1alpha1", "Application", "unreachable", "web", { spec: { source: { repoURL: `http://127.0.0.1:${port}/nowhere.git` } } });
+    await expectComparisonError("unreachable", "RepositoryUnreachable", new RegExp(`127\\.0\\.0\\.1:${port}`));
     await assertNothingDeleted("unreachable");
   });
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -81,13 +81,13 @@ test("a missing file exits 2 with a clear message, other files are still reporte
   assert.match(r.out, /PersistentVolumeClaim\/cache\/data-redis-0: Healthy/);
 });
 
-test("an unreadable file exits 2", { skip: process.getuid?.() === 0 ? "root reads everything" : false }, async () => {
-  const file = join(dir, "secret.yaml");
+test("an unreadable file exits 2", async () => {
+  // A path through a regular file cannot be read whatever the user's rights (root included): ENOTDIR.
+  const file = join(dir, "plain.yaml");
   await writeFile(file, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n");
-  await chmod(file, 0o000);
-  const r = await run(file);
+  const r = await run(join(file, "child.yaml"));
   assert.equal(r.code, 2);
-  assert.match(r.err, /cannot read: EACCES/);
+  assert.match(r.err, /child\.yaml/);
 });
 
 test("a directory is not a file", async () => {

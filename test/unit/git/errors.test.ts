@@ -27,6 +27,7 @@ describe("classifyGitError", () => {
     ["refused", networkError("ECONNREFUSED"), ErrorReason.RepositoryUnreachable, /unreachable: connection refused/],
     ["dns", networkError("ENOTFOUND"), ErrorReason.RepositoryUnreachable, /host not found/],
     ["reset", networkError("ECONNRESET"), ErrorReason.RepositoryUnreachable, /connection reset/],
+    ["fetch's bad port", new TypeError("fetch failed", { cause: new Error("bad port") }), ErrorReason.RepositoryUnreachable, /blocked ports/],
     ["tls", networkError("DEPTH_ZERO_SELF_SIGNED_CERT"), ErrorReason.RepositoryUnreachable, /self-signed/],
     ["timeout", new DOMException("The operation was aborted due to timeout", "TimeoutError"), ErrorReason.RepositoryUnreachable, /timed out after 5000 ms/],
     ["too large", new FetchTooLargeError(1024), ErrorReason.GitError, /more than 1024 bytes/],

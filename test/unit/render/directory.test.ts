@@ -59,6 +59,6 @@ test("paths stay inside the checkout", async () => {
 });
 
 test("a Kustomize directory is detected and refused until Kustomize rendering lands", async () => {
-  await assert.rejects(render({ checkoutDir: root, source: { repoURL: "https://x", path: "kust" }, maxBytes: 1e6 }),
+  await assert.rejects(render({ checkoutDir: root, source: { repoURL: "https://x", path: "kust" }, maxBytes: 1e6, appName: "a", destinationNamespace: "n" }),
     (err: unknown) => err instanceof InvalidSpecError && /Kustomize source detected/.test(err.message));
 });
