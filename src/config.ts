@@ -32,6 +32,10 @@ export const ConfigSchema = z.object({
   /** Base and cap of the exponential backoff for failed reconciles. */
   retryBaseSeconds: seconds(1),
   retryMaxSeconds: seconds(300),
+  /** Deadline of a sync operation, waits for health and hooks included. */
+  syncTimeoutSeconds: seconds(300),
+  /** Largest share (percent) of an app's objects one sync may prune without AllowMassPrune=true. */
+  pruneGuardPercent: z.coerce.number().min(0).max(100).default(50),
   /** Grace period for in-flight work on SIGTERM before exiting anyway. */
   shutdownGraceSeconds: seconds(25),
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
@@ -55,6 +59,8 @@ const ENV_KEYS: Record<string, keyof z.infer<typeof ConfigSchema>> = {
   TACK_RETRY_BASE_SECONDS: "retryBaseSeconds",
   TACK_RETRY_MAX_SECONDS: "retryMaxSeconds",
   TACK_SHUTDOWN_GRACE_SECONDS: "shutdownGraceSeconds",
+  TACK_SYNC_TIMEOUT_SECONDS: "syncTimeoutSeconds",
+  TACK_PRUNE_GUARD_PERCENT: "pruneGuardPercent",
   TACK_LOG_LEVEL: "logLevel",
 };
 

@@ -24,6 +24,12 @@ export const ErrorReason = {
   ManifestInvalid: "ManifestInvalid",
   ManifestTooLarge: "ManifestTooLarge",
   RenderError: "RenderError",
+  /** A render tool (helm, kustomize, kubectl) is not installed where configured or on PATH. */
+  ToolNotFound: "ToolNotFound",
+  /** A render outlasted its time limit. */
+  RenderTimeout: "RenderTimeout",
+  /** A kustomization refers to a base outside the repository (remote bases are refused unless allowed). */
+  RemoteBaseRefused: "RemoteBaseRefused",
   ClusterError: "ClusterError",
   UnknownResourceType: "UnknownResourceType",
   SyncFailed: "SyncFailed",

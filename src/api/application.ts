@@ -163,9 +163,13 @@ export const ResourceResultSchema = z.object({
   kind: z.string(),
   namespace: z.string().optional(),
   name: z.string(),
-  status: z.string().describe("Synced, SyncFailed, Pruned, PruneSkipped or Unchanged."),
+  status: z.string().describe("Synced, SyncFailed, Pruned, PruneSkipped or Skipped."),
   message: z.string().optional(),
-  syncPhase: z.string().optional(),
+  syncPhase: z.string().optional().describe("PreSync, Sync, PostSync, SyncFail or PostDelete."),
+  wave: z.number().int().optional(),
+  hookType: z.string().optional().describe("Set for hooks: the phase the hook runs in."),
+  hookPhase: z.string().optional().describe("Set for hooks: Running, Succeeded or Failed."),
+  hookName: z.string().optional().describe("Set for hooks: the manifest's name or generateName."),
 });
 export type ResourceResult = z.infer<typeof ResourceResultSchema>;
 

@@ -3,18 +3,33 @@
 import { ConfigError, configHelp, loadConfig } from "../config.ts";
 import { createLogger, startTack, VERSION } from "../main.ts";
 import { runHealthCommand } from "./health-command.ts";
+import { runAppCommand, runDiffCommand, type CliIO } from "./app/index.ts";
 
 const USAGE = `tack ${VERSION}: GitOps reconciliation for Kubernetes
 
 Usage:
   tack controller [flags]          run the controller (in-cluster, or with KUBECONFIG / --kubeconfig)
   tack health [-o json] FILE...    health of the objects in YAML files, as the controller assesses it
+  tack app COMMAND                 operate Applications with your kubeconfig: list, get, history, diff,
+                                   sync, refresh, rollback, wait, delete ('tack app --help')
+  tack diff --local DIR --app NAME compare a local directory of manifests with the live Application
   tack version                     print the version
   tack help                        this text
 
-Run 'tack controller --help' for the controller's settings.`;
+Run 'tack controller --help' for the controller's settings, 'tack app --help' for the app commands.`;
 
 const io = { stdout: (s: string) => process.stdout.write(s), stderr: (s: string) => process.stderr.write(s) };
+
+function appIO(): CliIO {
+  return { ...io, env: process.env, stdoutIsTTY: process.stdout.isTTY === true,
+    ...(process.stdin.isTTY ? { confirm: confirmOnTerminal } : {}) };
+}
+
+async function confirmOnTerminal(question: string): Promise<boolean> {
+  const { createInterface } = await import("node:readline/promises");
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try { return /^y(es)?$/i.test((await rl.question(question)).trim()); } finally { rl.close(); }
+}
 
 async function runController(args: string[]): Promise<number> {
   if (args.includes("--help") || args.includes("-h")) {
@@ -54,6 +69,8 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case "controller": return runController(rest);
     case "health": return runHealthCommand(rest, io);
+    case "app": return runAppCommand(rest, appIO());
+    case "diff": return runDiffCommand(rest, appIO());
     case "version": case "--version": io.stdout(`${VERSION}\n`); return 0;
     case undefined: case "help": case "--help": case "-h": io.stdout(`${USAGE}\n`); return 0;
     default: io.stderr(`tack: unknown command '${command}'\n\n${USAGE}\n`); return 2;

@@ -7,6 +7,17 @@ import { resourcePath, type ResourceType } from "./discovery.ts";
 
 export type PropagationPolicy = "Foreground" | "Background" | "Orphan";
 
+export interface WriteOptions {
+  dryRun?: boolean;
+  signal?: AbortSignal;
+  /** false: unknown or duplicate fields are ignored (Validate=false); otherwise the server refuses them. */
+  validate?: boolean;
+}
+
+function writeQuery(options: WriteOptions): Record<string, string | undefined> {
+  return { dryRun: options.dryRun ? "All" : undefined, fieldValidation: options.validate === false ? "Ignore" : "Strict" };
+}
+
 const APPLICATIONS_PATH = `/apis/${API_GROUP}/${API_VERSION}`;
 
 export class ClusterWriter {
@@ -14,12 +25,37 @@ export class ClusterWriter {
   constructor(client: KubeClient) { this.#client = client; }
 
   /** Server-side apply with force: Tack's field manager takes the fields Git declares. Returns the result. */
-  async apply(type: ResourceType, obj: KubeObject, options: { dryRun?: boolean; signal?: AbortSignal } = {}): Promise<KubeObject> {
+  async apply(type: ResourceType, obj: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
     return this.#client.request<KubeObject>({
       method: "PATCH",
       path: resourcePath(type, obj.metadata.namespace, obj.metadata.name),
-      query: { fieldManager: FIELD_MANAGER, force: true, dryRun: options.dryRun ? "All" : undefined },
+      query: { fieldManager: FIELD_MANAGER, force: true, ...writeQuery(options) },
       contentType: "application/apply-patch+yaml",
+      body: obj,
+      signal: options.signal,
+    });
+  }
+
+  /** Replace=true: PUT over the live object (at its resourceVersion), or create it. */
+  async replace(type: ResourceType, obj: KubeObject, live: KubeObject | undefined, options: WriteOptions = {}): Promise<KubeObject> {
+    if (!live) return this.create(type, obj, options);
+    return this.#client.request<KubeObject>({
+      method: "PUT",
+      path: resourcePath(type, obj.metadata.namespace, obj.metadata.name),
+      query: { fieldManager: FIELD_MANAGER, ...writeQuery(options) },
+      body: { ...obj, metadata: { ...obj.metadata, resourceVersion: live.metadata.resourceVersion } },
+      signal: options.signal,
+    });
+  }
+
+  /** ServerSideApply=false: a JSON merge patch of the manifest (fields removed from Git stay), or create. */
+  async mergeUpdate(type: ResourceType, obj: KubeObject, live: KubeObject | undefined, options: WriteOptions = {}): Promise<KubeObject> {
+    if (!live) return this.create(type, obj, options);
+    return this.#client.request<KubeObject>({
+      method: "PATCH",
+      path: resourcePath(type, obj.metadata.namespace, obj.metadata.name),
+      query: { fieldManager: FIELD_MANAGER, ...writeQuery(options) },
+      contentType: "application/merge-patch+json",
       body: obj,
       signal: options.signal,
     });
@@ -70,7 +106,10 @@ export class ClusterWriter {
     });
   }
 
-  async create(type: ResourceType, obj: KubeObject): Promise<KubeObject> {
-    return this.#client.request<KubeObject>({ method: "POST", path: resourcePath(type, obj.metadata.namespace), body: obj });
+  async create(type: ResourceType, obj: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
+    return this.#client.request<KubeObject>({
+      method: "POST", path: resourcePath(type, obj.metadata.namespace), body: obj,
+      query: { fieldManager: FIELD_MANAGER, ...writeQuery(options) }, signal: options.signal,
+    });
   }
 }

@@ -87,7 +87,6 @@ export class Controller {
       repos: options.repos, events: new EventRecorder(writer, logger), comparisons: new ComparisonCache(), ownership: this.#ownership,
       applications: this.#applications, projects: this.#projects, repoSecrets: this.#repoSecrets,
       healthRules: () => this.#healthRules,
-      retryDelayMs: (attempt) => this.queue.backoffMs(attempt),
       resyncDelayMs: () => Math.round(resyncMs * (1 - config.resyncJitter / 2 + Math.random() * config.resyncJitter)),
       signal: this.#abort.signal,
     });

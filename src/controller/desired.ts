@@ -4,6 +4,8 @@ import type { KubeObject, ResourceKey } from "../api/index.ts";
 import { Annotation, displayName, groupOf, keyOf, keyString, trackingId, type AppRef } from "../api/index.ts";
 import type { Discovery, ResourceType } from "../cluster/index.ts";
 import { ComparisonError, ErrorReason, InvalidSpecError } from "../errors.ts";
+import { hookSpec } from "../sync/plan.ts";
+import type { HookItem } from "../sync/engine.ts";
 
 export interface DesiredObject {
   key: ResourceKey;
@@ -16,42 +18,68 @@ export interface DesiredObject {
  * are accepted before the CRD exists (it is applied first). Unknown kinds and duplicates are errors that
  * name the object.
  */
+export interface PreparedState {
+  desired: DesiredObject[];
+  /** Hooks run by the sync engine in their phase; never compared, never pruned as drift. */
+  hooks: HookItem[];
+}
+
 export async function prepareDesired(objects: KubeObject[], app: AppRef, destinationNamespace: string | undefined,
-  discovery: Discovery): Promise<DesiredObject[]> {
+  discovery: Discovery, options: { skipDryRunOnMissingResource?: boolean } = {}): Promise<PreparedState> {
   const crdTypes = typesFromCrds(objects);
   const result: DesiredObject[] = [];
+  const hooks: HookItem[] = [];
   const seen = new Map<string, string>();
   for (const obj of objects) {
-    if (!obj.metadata.name || isHook(obj)) {
-      // Hooks (and generateName objects, which only hooks may use) are run by the sync engine in their phase;
-      // they are never part of the compared state, and are never pruned as drift.
+    const hook = hookSpec(obj);
+    if (hook) {
+      // "Skip" and Helm test hooks are never applied; an object with no usable hook type is left out too.
+      if (hook.types.length === 0 || hook.types.includes("Skip")) continue;
+      const prepared = await prepareOne(obj, app, destinationNamespace, discovery, crdTypes);
+      hooks.push({ id: keyString(prepared.key), key: prepared.key, type: prepared.type, desired: prepared.desired, spec: hook });
       continue;
     }
-    const type = (await discovery.lookup(obj.apiVersion, obj.kind)) ?? crdTypes.get(`${obj.apiVersion}/${obj.kind}`);
-    if (!type) {
-      throw new ComparisonError(ErrorReason.UnknownResourceType,
-        `${obj.kind}/${obj.metadata.name}: the cluster does not serve kind ${obj.kind} in ${obj.apiVersion}; is its CRD installed?`);
+    if (!obj.metadata.name) {
+      throw new ComparisonError(ErrorReason.ManifestInvalid, `${obj.kind} with generateName '${obj.metadata.generateName}' is not a hook: only hooks may use generateName`, { terminal: true });
     }
-    const metadata = { ...obj.metadata };
-    if (type.namespaced) {
-      metadata.namespace ||= destinationNamespace;
-      if (!metadata.namespace) {
-        throw new InvalidSpecError(`${obj.kind}/${obj.metadata.name} is namespaced but has no namespace, and spec.destination.namespace is empty`);
-      }
-    } else {
-      delete metadata.namespace;
-    }
-    const prepared: KubeObject = { ...obj, metadata };
-    const key = keyOf(prepared);
-    const id = keyString(key);
+    const prepared = await prepareOne(obj, app, destinationNamespace, discovery, crdTypes, options.skipDryRunOnMissingResource);
+    if (!prepared.type.resource) continue;   // SkipDryRunOnMissingResource: its CRD is not there yet
+    const id = keyString(prepared.key);
     if (seen.has(id)) {
-      throw new ComparisonError(ErrorReason.ManifestInvalid, `${displayName(key)} is declared more than once`, { terminal: true });
+      throw new ComparisonError(ErrorReason.ManifestInvalid, `${displayName(prepared.key)} is declared more than once`, { terminal: true });
     }
     seen.set(id, id);
-    prepared.metadata.annotations = { ...metadata.annotations, [Annotation.TrackingId]: trackingId(app, key) };
-    result.push({ key, type, desired: prepared });
+    result.push(prepared);
   }
-  return result;
+  return { desired: result, hooks };
+}
+
+async function prepareOne(obj: KubeObject, app: AppRef, destinationNamespace: string | undefined, discovery: Discovery,
+  crdTypes: Map<string, ResourceType>, skipMissing = false): Promise<DesiredObject> {
+  const name = obj.metadata.name ?? obj.metadata.generateName ?? "";
+  const type = (await discovery.lookup(obj.apiVersion, obj.kind)) ?? crdTypes.get(`${obj.apiVersion}/${obj.kind}`);
+  if (!type) {
+    if (skipMissing) {
+      return { key: { group: groupOf(obj.apiVersion), kind: obj.kind, namespace: obj.metadata.namespace ?? "", name },
+        type: { group: groupOf(obj.apiVersion), version: "", kind: obj.kind, resource: "", namespaced: true, verbs: [] }, desired: obj };
+    }
+    throw new ComparisonError(ErrorReason.UnknownResourceType,
+      `${obj.kind}/${name}: the cluster does not serve kind ${obj.kind} in ${obj.apiVersion}; is its CRD installed? ` +
+      "(sync option SkipDryRunOnMissingResource=true skips it until it is)");
+  }
+  const metadata = { ...obj.metadata };
+  if (type.namespaced) {
+    metadata.namespace ||= destinationNamespace;
+    if (!metadata.namespace) {
+      throw new InvalidSpecError(`${obj.kind}/${name} is namespaced but has no namespace, and spec.destination.namespace is empty`);
+    }
+  } else {
+    delete metadata.namespace;
+  }
+  const prepared: KubeObject = { ...obj, metadata };
+  const key = { ...keyOf(prepared), name };
+  prepared.metadata.annotations = { ...metadata.annotations, [Annotation.TrackingId]: trackingId(app, key) };
+  return { key, type, desired: prepared };
 }
 
 /** Resource types declared by CRDs in the render, for objects of those kinds applied in the same sync. */
@@ -72,9 +100,3 @@ function typesFromCrds(objects: KubeObject[]): Map<string, ResourceType> {
   return types;
 }
 
-const HOOK_ANNOTATIONS = ["tack.dev/hook", "argocd.argoproj.io/hook", "helm.sh/hook"];
-
-export function isHook(obj: KubeObject): boolean {
-  const annotations = obj.metadata.annotations ?? {};
-  return HOOK_ANNOTATIONS.some((key) => annotations[key] !== undefined && annotations[key] !== "");
-}

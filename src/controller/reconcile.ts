@@ -6,7 +6,7 @@
 import type { Logger } from "pino";
 import { stringify } from "safe-stable-stringify";
 import type {
-  Application, ApplicationSource, ApplicationStatus, AppRef, Operation, OperationState, ResourceResult, ResourceStatus,
+  Application, ApplicationSource, ApplicationSpec, ApplicationStatus, AppRef, Operation, OperationState, ResourceResult, ResourceStatus,
 } from "../api/index.ts";
 import { Annotation, ApplicationSpecSchema, displayName, keyString, OperationPhase, SyncStatusCode } from "../api/index.ts";
 import type { ClusterWriter, Discovery, Informer, LiveCache } from "../cluster/index.ts";
@@ -24,7 +24,8 @@ import { prepareDesired, type DesiredObject } from "./desired.ts";
 import { EventReason, type EventRecorder } from "./events.ts";
 import type { OwnershipIndex } from "./ownership.ts";
 import type { ProcessResult } from "./queue.ts";
-import { runSync, type SyncOutcome } from "../sync/run.ts";
+import { runSyncStep, type HookItem } from "../sync/engine.ts";
+import { hasOption, hookSpec } from "../sync/plan.ts";
 import { repoCredentials } from "./credentials.ts";
 
 export const IN_CLUSTER_SERVER = "https://kubernetes.default.svc";
@@ -46,29 +47,46 @@ export interface ReconcilerDeps {
   projects: Informer;
   repoSecrets: Informer;
   healthRules: () => CustomHealthRules | undefined;
-  /** Backoff for automated sync retries (attempt ≥ 1). */
-  retryDelayMs: (attempt: number) => number;
   resyncDelayMs: () => number;
   signal: AbortSignal;
   now?: () => Date;
 }
 
-/** What a reconcile remembers between runs of the same app, so watch-triggered runs skip Git and render. */
+/** What a reconcile remembers between runs of the same app, so watch-triggered runs skip asking Git. */
 interface AppMemory {
   sourceKey: string;
   revision: string;
   resolvedAt: number;
-  renderKey?: string;
-  desired?: DesiredObject[];
-  sourceType?: SourceType;
 }
 
-interface Loaded { revision: string; desired: DesiredObject[]; sourceType: SourceType; emptyRender: boolean }
+/** Rendered states kept (most recently used last): a render is redone only when revision or source moved. */
+const RENDER_CACHE_ENTRIES = 512;
+
+interface Loaded { revision: string; desired: DesiredObject[]; hooks: HookItem[]; sourceType: SourceType; emptyRender: boolean }
+
+interface OperateContext {
+  key: string;
+  app: Application;
+  ref: AppRef;
+  spec: ApplicationSpec;
+  source: ApplicationSource;
+  previous: ApplicationStatus;
+  loaded: Loaded;
+  comparisons: ResourceComparison[];
+  credentials: RepoCredentials | undefined;
+  log: Logger;
+  emitted: Array<[type: "Normal" | "Warning", reason: EventReason, message: string]>;
+  setPrevious: (status: ApplicationStatus) => void;
+  requeue: (ms: number) => void;
+}
+
+interface OperateOutcome { phase: "Running" | "Succeeded" | "Failed"; after: ResourceComparison[]; sameTarget: boolean }
 
 export class Reconciler {
   readonly #deps: ReconcilerDeps;
   readonly #memory = new Map<string, AppMemory>();
   readonly #outOfSyncSince = new Map<string, Date>();
+  readonly #rendered = new Map<string, Omit<Loaded, "revision">>();
 
   constructor(deps: ReconcilerDeps) { this.#deps = deps; }
 
@@ -107,60 +125,20 @@ export class Reconciler {
       if (credentials) secrets.push(...[credentials.password, credentials.bearerToken].filter((s): s is string => !!s));
 
       const loaded = await this.#load(key, app, source, source.targetRevision ?? "HEAD", credentials, { refresh: refresh !== undefined });
-      await this.#watchTypes(loaded.desired, previous.resources ?? []);
+      await this.#watchTypes(loaded, previous.resources ?? []);
       let comparisons = await this.#compare(key, ref, loaded.desired);
 
-      const operation = pendingOperation(app);
-      const automated = automatedSync(app, loaded.revision, source, comparisons, this.#now(), deps.retryDelayMs);
-      let outcome: SyncOutcome<ResourceComparison> | undefined;
-      let operationState = previous.operationState;
-      if (operation || automated.sync) {
-        const op: Operation = operation ?? { sync: { prune: app.spec.syncPolicy?.automated?.prune ?? false }, initiatedBy: { automated: true } };
-        const opRevision = op.sync?.revision;
-        const target = opRevision && opRevision !== loaded.revision
-          ? await this.#load(key, app, source, opRevision, credentials, { refresh: false, remember: false })
-          : loaded;
-        const retryCount = operation ? 0 : automated.retryCount;
-        const startedAt = this.#now().toISOString();
-        operationState = { operation: op, phase: OperationPhase.Running, message: "syncing", startedAt, retryCount,
-          syncResult: { revision: target.revision, source } };
-        // Recorded before the first write, so a controller killed mid-sync resumes it (DESIGN.md §3 rule 9).
-        previous = await this.#writeStatus(app, previous, { ...previous, operationState });
-        emitted.push(["Normal", EventReason.SyncStarted, `Sync to ${short(target.revision)} started${op.initiatedBy?.automated ? " (automated)" : ""}`]);
-        const targetComparisons = target === loaded ? comparisons : await this.#compare(key, ref, target.desired);
-        if (deps.signal.aborted) throw new ComparisonError(ErrorReason.SyncFailed, "controller shutting down");
-        outcome = await runSync({
-          app: ref, comparisons: targetComparisons,
-          prune: op.sync?.prune ?? false, dryRun: op.sync?.dryRun ?? false,
-          allowEmpty: app.spec.syncPolicy?.automated?.allowEmpty ?? false, emptyRender: target.emptyRender,
-          syncOptions: [...(app.spec.syncPolicy?.syncOptions ?? []), ...(op.sync?.syncOptions ?? [])],
-          destinationNamespace: spec.destination.namespace,
-          writer: deps.writer, discovery: deps.discovery, signal: deps.signal, logger: log,
-          onApplied: (key, desired, applied) => deps.comparisons.storeApplied(key, desired, applied),
-        });
-        const finishedAt = this.#now().toISOString();
-        operationState = { ...operationState, phase: outcome.phase, message: outcome.message, finishedAt,
-          syncResult: { revision: target.revision, source, resources: outcome.results } };
-        deps.metrics.countSync({ namespace, name, project: spec.project || "default", destServer: destinationServer(spec.destination), phase: outcome.phase });
-        if (outcome.phase === OperationPhase.Succeeded) {
-          emitted.push(["Normal", EventReason.SyncSucceeded, `Synced to ${short(target.revision)}: ${outcome.message}`]);
-        } else {
-          emitted.push(["Warning", EventReason.SyncFailed, `Sync to ${short(target.revision)} failed: ${outcome.message}`]);
-          if (!operation) result = { requeueAfterMs: deps.retryDelayMs(retryCount + 1) };
-        }
-        const pruned = outcome.results.filter((r) => r.status === "Pruned");
-        if (pruned.length > 0) emitted.push(["Normal", EventReason.Pruned, `Pruned ${pruned.map((r) => displayName({ group: r.group ?? "", kind: r.kind, namespace: r.namespace ?? "", name: r.name })).join(", ")}`]);
-        if (operation) await deps.writer.patchApplication(namespace, name, { operation: null });
-        // What was just applied is what the next compare sees (the watch may not have delivered it yet).
-        comparisons = target === loaded ? outcome.after : await this.#compare(key, ref, loaded.desired);
-      } else if (automated.waitMs !== undefined) {
-        result = { requeueAfterMs: Math.min(result.requeueAfterMs ?? automated.waitMs, automated.waitMs) };
-      }
+      const { outcome, operationState, manual } = await this.#operate({
+        key, app, ref, spec, source, previous, loaded, comparisons, credentials, log, emitted,
+        setPrevious: (status) => { previous = status; },
+        requeue: (ms) => { result = { requeueAfterMs: Math.min(result.requeueAfterMs ?? ms, ms) }; },
+      });
+      if (outcome && outcome.sameTarget) comparisons = outcome.after;
 
-      const syncError: ConditionInput[] = outcome && outcome.phase !== OperationPhase.Succeeded
-        ? [{ type: ConditionType.SyncError, status: "True", reason: ErrorReason.SyncFailed, message: outcome.message }] : [];
+      const syncError: ConditionInput[] = operationState?.phase === OperationPhase.Failed || operationState?.phase === OperationPhase.Error
+        ? [{ type: ConditionType.SyncError, status: "True", reason: ErrorReason.SyncFailed, message: operationState.message ?? "sync failed" }] : [];
       next = this.#statusFor(app, previous, loaded, comparisons, operationState, syncError);
-      if (outcome?.phase === OperationPhase.Succeeded && !operation?.sync?.dryRun) {
+      if (outcome?.phase === OperationPhase.Succeeded && !manual?.sync?.dryRun && !operationState?.operation?.sync?.dryRun) {
         next.history = appendHistory(previous.history, {
           revision: operationState!.syncResult!.revision!, deployedAt: operationState!.finishedAt!, deployStartedAt: operationState!.startedAt,
           source, initiatedBy: operationState!.operation?.initiatedBy,
@@ -194,6 +172,86 @@ export class Reconciler {
     return result;
   }
 
+  /**
+   * Starts, continues or supersedes the sync operation. A Running operation is continued (one step per
+   * reconcile) from the results recorded in status; a newer revision supersedes a running automated sync;
+   * otherwise a user's `operation` or the automated policy may start one.
+   */
+  async #operate(ctx: OperateContext): Promise<{ outcome?: OperateOutcome; operationState: OperationState | undefined; manual?: Operation }> {
+    const deps = this.#deps;
+    const { app, previous, loaded, source, log, emitted } = ctx;
+    const { namespace, name } = app.metadata;
+    let operationState = previous.operationState;
+    const running = operationState?.phase === OperationPhase.Running ? operationState : undefined;
+    const automated = automatedSync(app, loaded.revision, source, ctx.comparisons, this.#now(), (attempt) => retryDelayMs(app, attempt));
+    const finish = (state: OperationState, phase: OperationPhase, message: string): OperationState => {
+      const finished = { ...state, phase, message, finishedAt: this.#now().toISOString() };
+      deps.metrics.countSync({ namespace, name, project: ctx.spec.project || "default", destServer: destinationServer(ctx.spec.destination), phase });
+      const revision = short(state.syncResult?.revision ?? "");
+      if (phase === OperationPhase.Succeeded) emitted.push(["Normal", EventReason.SyncSucceeded, `Synced to ${revision}: ${message}`]);
+      else emitted.push(["Warning", EventReason.SyncFailed, `Sync to ${revision} failed: ${message}`]);
+      const pruned = (state.syncResult?.resources ?? []).filter((r) => r.status === "Pruned");
+      if (pruned.length > 0) emitted.push(["Normal", EventReason.Pruned, `Pruned ${pruned.map((r) => displayName(resourceKey(r))).join(", ")}`]);
+      return finished;
+    };
+
+    let current = running;
+    if (running && running.operation?.initiatedBy?.automated && automated.sync && running.syncResult?.revision !== loaded.revision) {
+      // The newest revision wins: a sync stuck on a broken commit never blocks its fix (DESIGN.md §3 rule 10).
+      operationState = finish(running, OperationPhase.Failed, `superseded by revision ${short(loaded.revision)}`);
+      current = undefined;
+    }
+    const manual = !current && app.operation?.sync ? app.operation : undefined;
+    if (!current && (manual || automated.sync)) {
+      const op: Operation = manual ?? { sync: { prune: app.spec.syncPolicy?.automated?.prune ?? false }, initiatedBy: { automated: true } };
+      const target = op.sync?.revision && op.sync.revision !== loaded.revision
+        ? await this.#load(ctx.key, app, source, op.sync.revision, ctx.credentials, { refresh: false, remember: false })
+        : loaded;
+      current = { operation: op, phase: OperationPhase.Running, message: "syncing", startedAt: this.#now().toISOString(),
+        retryCount: manual ? 0 : automated.sync ? automated.retryCount : 0, syncResult: { revision: target.revision, source, resources: [] } };
+      // Recorded before the first write, so a controller killed mid-sync resumes it (DESIGN.md §3 rule 9).
+      ctx.setPrevious(await this.#writeStatus(app, previous, { ...previous, operationState: current }));
+      emitted.push(["Normal", EventReason.SyncStarted, `Sync to ${short(target.revision)} started${manual ? "" : " (automated)"}`]);
+    } else if (!current && automated.waitMs !== undefined) {
+      ctx.requeue(automated.waitMs);
+    }
+    if (!current) return { operationState, manual };
+
+    const op = current.operation ?? {};
+    const revision = current.syncResult?.revision ?? loaded.revision;
+    const sameTarget = revision === loaded.revision;
+    const target = sameTarget ? loaded : await this.#load(ctx.key, app, source, revision, ctx.credentials, { refresh: false, remember: false });
+    if (!sameTarget) await this.#watchTypes(target, []);
+    const comparisons = sameTarget ? ctx.comparisons : await this.#compare(ctx.key, ctx.ref, target.desired);
+    const syncOptions = [...(app.spec.syncPolicy?.syncOptions ?? []), ...(op.sync?.syncOptions ?? [])];
+    const rules = deps.healthRules();
+    const engine = await runSyncStep({
+      app: ctx.ref, items: comparisons, hooks: target.hooks, results: current.syncResult?.resources ?? [],
+      prune: op.sync?.prune ?? false, dryRun: op.sync?.dryRun ?? false,
+      allowEmpty: app.spec.syncPolicy?.automated?.allowEmpty ?? false, emptyRender: target.emptyRender,
+      syncOptions, destinationNamespace: ctx.spec.destination.namespace,
+      managedNamespaceMetadata: app.spec.syncPolicy?.managedNamespaceMetadata,
+      pruneGuardPercent: deps.config.pruneGuardPercent,
+      now: this.#now().getTime(), deadline: Date.parse(current.startedAt ?? "") + deps.config.syncTimeoutSeconds * 1000,
+      health: (obj) => assessHealth(obj, rules),
+      live: (type, ns, objName) => deps.cache.get(type, ns, objName),
+      writer: deps.writer, discovery: deps.discovery, signal: deps.signal, logger: log,
+      onApplied: (k, desired, applied) => deps.comparisons.storeApplied(k, desired, applied),
+    });
+    current = { ...current, message: engine.message, syncResult: { ...current.syncResult, revision, source, resources: engine.results } };
+    if (engine.phase === "Running") {
+      ctx.requeue(engine.requeueAfterMs ?? 2_000);
+      return { outcome: { phase: engine.phase, after: engine.after, sameTarget }, operationState: current, manual };
+    }
+    const phase = engine.phase === "Succeeded" ? OperationPhase.Succeeded : OperationPhase.Failed;
+    operationState = finish(current, phase, engine.message);
+    // Look again at once: drift that arrived while the operation ran is judged by the automated policy then.
+    if (phase !== OperationPhase.Succeeded && op.initiatedBy?.automated) ctx.requeue(retryDelayMs(app, (current.retryCount ?? 0) + 1));
+    else ctx.requeue(1);
+    if (app.operation?.sync) await deps.writer.patchApplication(namespace, name, { operation: null });
+    return { outcome: { phase: engine.phase, after: engine.after, sameTarget }, operationState, manual: op.initiatedBy?.automated ? undefined : op };
+  }
+
   /** Revision → checkout → render → desired, reusing the last result when the source has not moved. */
   async #load(key: string, app: Application, source: ApplicationSource, revisionSpec: string, credentials: RepoCredentials | undefined,
     opts: { refresh: boolean; remember?: boolean }): Promise<Loaded> {
@@ -202,16 +260,24 @@ export class Reconciler {
     const sourceKey = `${source.repoURL}#${revisionSpec}`;
     const memory = remember ? this.#memory.get(key) : undefined;
     const nowMs = Date.now();
+    // Watch-triggered reconciles reuse the revision resolved at the last poll; polls, refreshes and spec
+    // changes ask the server (and the repo cache fetches only when the ref moved).
     const resolveDue = !memory || memory.sourceKey !== sourceKey || opts.refresh ||
       nowMs - memory.resolvedAt >= deps.config.resyncSeconds * 1000 * 0.8;
     const revision = resolveDue
       ? await deps.repos.resolveRevision(source.repoURL, revisionSpec, { credentials, force: opts.refresh })
       : memory!.revision;
-    const renderKey = stringify({ revision, source, ns: app.spec.destination?.namespace, max: deps.config.maxManifestBytes }) ?? "";
-    if (memory && memory.renderKey === renderKey && memory.desired && memory.sourceType && !(opts.refresh && app.metadata.annotations?.[Annotation.Refresh] === "hard")) {
-      if (resolveDue) { memory.resolvedAt = nowMs; memory.revision = revision; }
+    if (remember && resolveDue) this.#memory.set(key, { sourceKey, revision, resolvedAt: nowMs });
+
+    const syncOptions = app.spec.syncPolicy?.syncOptions ?? [];
+    const renderKey = stringify({ revision, source, app: key, ns: app.spec.destination?.namespace, max: deps.config.maxManifestBytes, syncOptions }) ?? "";
+    const hard = opts.refresh && app.metadata.annotations?.[Annotation.Refresh] === "hard";
+    const cached = hard ? undefined : this.#rendered.get(renderKey);
+    if (cached) {
+      this.#rendered.delete(renderKey);
+      this.#rendered.set(renderKey, cached);
       deps.metrics.countRenderCache(true);
-      return { revision, desired: memory.desired, sourceType: memory.sourceType, emptyRender: memory.desired.length === 0 };
+      return { revision, ...cached };
     }
     deps.metrics.countRenderCache(false);
     const renderStarted = performance.now();
@@ -221,16 +287,18 @@ export class Reconciler {
       destinationNamespace: app.spec.destination?.namespace, signal: deps.signal,
     });
     deps.metrics.observeRender(rendered.sourceType, (performance.now() - renderStarted) / 1000);
-    const desired = await prepareDesired(rendered.objects, { namespace: app.metadata.namespace, name: app.metadata.name },
-      app.spec.destination?.namespace, deps.discovery);
-    if (remember) this.#memory.set(key, { sourceKey, revision, resolvedAt: nowMs, renderKey, desired, sourceType: rendered.sourceType });
-    return { revision, desired, sourceType: rendered.sourceType, emptyRender: rendered.objects.length === 0 };
+    const prepared = await prepareDesired(rendered.objects, { namespace: app.metadata.namespace, name: app.metadata.name },
+      app.spec.destination?.namespace, deps.discovery, { skipDryRunOnMissingResource: hasOption(syncOptions, "SkipDryRunOnMissingResource") });
+    const entry = { desired: prepared.desired, hooks: prepared.hooks, sourceType: rendered.sourceType, emptyRender: rendered.objects.length === 0 };
+    this.#rendered.set(renderKey, entry);
+    if (this.#rendered.size > RENDER_CACHE_ENTRIES) this.#rendered.delete(this.#rendered.keys().next().value!);
+    return { revision, ...entry };
   }
 
   /** Watches the types the app uses now and the ones its inventory says it used before (for pruning). */
-  async #watchTypes(desired: DesiredObject[], inventory: ResourceStatus[]): Promise<void> {
+  async #watchTypes(loaded: Pick<Loaded, "desired" | "hooks">, inventory: ResourceStatus[]): Promise<void> {
     const deps = this.#deps;
-    const types = new Map(desired.map((d) => [`${d.type.group}/${d.type.kind}`, d.type]));
+    const types = new Map([...loaded.desired, ...loaded.hooks].map((d) => [`${d.type.group}/${d.type.kind}`, d.type]));
     for (const entry of inventory) {
       const id = `${entry.group ?? ""}/${entry.kind}`;
       if (types.has(id)) continue;
@@ -257,6 +325,8 @@ export class Reconciler {
       const live = deps.cache.get(owned.type, owned.key.namespace, owned.key.name);
       // Already being deleted (a prune in progress, waiting on finalizers): nothing left to do for it.
       if (!live || live.metadata.deletionTimestamp) continue;
+      // Hooks are run by syncs and removed by their delete policy, never pruned as drift.
+      if (hookSpec(live)) continue;
       compared.push({ key: owned.key, type: owned.type, desired: undefined, live, inSync: false, requiresPruning: true,
         message: `tracked by ${ref.namespace}/${ref.name} but no longer in Git` });
     }
@@ -383,14 +453,6 @@ function destinationServer(destination: { server?: string; name?: string }): str
   return destination.server ?? (destination.name === "in-cluster" || !destination.name ? IN_CLUSTER_SERVER : destination.name);
 }
 
-/** A user's `operation`, or a sync a previous controller left Running (resumed, never lost). */
-function pendingOperation(app: Application): Operation | undefined {
-  if (app.operation?.sync) return app.operation;
-  const state = app.status?.operationState;
-  if (state?.phase === OperationPhase.Running && state.operation) return state.operation;
-  return undefined;
-}
-
 interface AutomatedDecision { sync: boolean; retryCount: number; waitMs?: number }
 
 /**
@@ -468,3 +530,21 @@ function toTackError(err: unknown, secrets: string[]): TackError {
 }
 
 function short(revision: string): string { return /^[0-9a-f]{40}$/.test(revision) ? revision.slice(0, 7) : revision; }
+
+/** Automated sync retry backoff from spec.syncPolicy.retry.backoff (Argo CD's defaults: 5s × 2 up to 3m). */
+export function retryDelayMs(app: Pick<Application, "spec">, attempt: number): number {
+  const backoff = app.spec.syncPolicy?.retry?.backoff;
+  const base = parseDuration(backoff?.duration) ?? 5_000;
+  const factor = backoff?.factor ?? 2;
+  const max = parseDuration(backoff?.maxDuration) ?? 180_000;
+  return Math.min(max, base * factor ** Math.max(0, attempt - 1));
+}
+
+/** "1h30m", "2m", "5s", "250ms" → milliseconds; undefined when absent (the schema refuses malformed ones). */
+export function parseDuration(text: string | undefined): number | undefined {
+  if (!text) return undefined;
+  const units: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  for (const [, value, unit] of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) total += Number(value) * units[unit!]!;
+  return total;
+}

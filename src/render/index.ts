@@ -1,16 +1,54 @@
-// Rendering: from a checkout and an Application source to the desired objects. One renderer per source
-// type behind one function. Does I/O on the checkout only; never talks to the cluster or the network.
-import { access, realpath } from "node:fs/promises";
-import { join } from "node:path";
+// Rendering: from a checkout (or a Helm repository) and an Application source to the desired objects. One
+// renderer per source type (directory.ts, kustomize.ts, helm.ts) behind one function, and a render cache keyed
+// by content (cache.ts). Does I/O on the checkout, runs helm/kustomize on private copies (workspace.ts) and
+// fetches charts from Helm repositories (helm-repo.ts); never talks to the cluster. Must not import
+// controller, cluster or sync.
+import { execFile } from "node:child_process";
+import { access, lstat, mkdtemp, readdir, realpath, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, sep } from "node:path";
+import { promisify } from "node:util";
 import type { ApplicationSource, KubeObject } from "../api/index.ts";
-import { InvalidSpecError } from "../errors.ts";
+import { ComparisonError, ErrorReason, InvalidSpecError } from "../errors.ts";
 import { renderDirectory } from "./directory.ts";
+import { renderHelm } from "./helm.ts";
+import { HelmRepositories, type HelmRepoCredentials } from "./helm-repo.ts";
+import { renderKustomize, KUSTOMIZATION_FILES } from "./kustomize.ts";
 import { resolveInside } from "./paths.ts";
+import { Workspace } from "./workspace.ts";
 
 export type SourceType = "Directory" | "Kustomize" | "Helm";
 
+/** Argo CD's exec timeout for config management tools (ARGOCD_EXEC_TIMEOUT). */
+export const DEFAULT_RENDER_TIMEOUT_MS = 90_000;
+
+/** How renders run: binaries, limits, remote access. One object for the process (from Config), shared by all renders. */
+export interface RenderOptions {
+  /** helm binary: a path, or a name looked up on PATH. Default "helm". */
+  helmBinary?: string;
+  /** kustomize binary. Default "kustomize". */
+  kustomizeBinary?: string;
+  /** kubectl binary, used when kustomizeBuildWith is "kubectl". Default "kubectl". */
+  kubectlBinary?: string;
+  /** Build with `kustomize build` (default) or `kubectl kustomize`. `kustomize edit` (spec overrides) needs kustomize either way. */
+  kustomizeBuildWith?: "kustomize" | "kubectl";
+  /** Extra `kustomize build` flags (Argo CD's kustomize.buildOptions). */
+  kustomizeBuildOptions?: string[];
+  /** Let kustomizations use remote bases (they leave the repository; results are then never cached). Default false. */
+  allowRemoteBases?: boolean;
+  /** Time limit of each tool run. Default 90 s. */
+  timeoutMs?: number;
+  /** Cache of chart archives and built dependencies. Default: <os tmp>/tack-render-cache. */
+  cacheDir?: string;
+  /** Where workspaces are made. Default: the OS temp dir. */
+  tmpDir?: string;
+  /** Charts from Helm repositories and chart dependencies. Default: one shared instance per cacheDir, no credentials. */
+  helmRepositories?: HelmRepositories;
+}
+
 export interface RenderRequest {
-  checkoutDir: string;
+  /** The checkout (read-only, never written). Required unless source.chart names a chart of a Helm repository. */
+  checkoutDir?: string;
   source: ApplicationSource;
   /** Bound on the rendered manifest size, in bytes. */
   maxBytes: number;
@@ -21,43 +59,195 @@ export interface RenderRequest {
   kubeVersion?: string;
   apiVersions?: string[];
   signal?: AbortSignal;
+  /** Binaries, timeouts, caches (see RenderOptions). */
+  options?: RenderOptions;
+  /** The Application's namespace and the resolved revision: $ARGOCD_APP_NAMESPACE / $ARGOCD_APP_REVISION in kustomize images and labels. */
+  appNamespace?: string;
+  revision?: string;
 }
 
 export interface RenderResult {
   sourceType: SourceType;
   objects: KubeObject[];
+  /**
+   * Repo-relative paths (posix; "" is the root) whose content the render depended on: the render cache's key
+   * covers exactly these (git tree hashes). Absent for charts from a Helm repository.
+   */
+  reads?: string[];
+  /** false: the render depended on something outside the repository (a remote kustomize base); do not cache. */
+  cacheable?: boolean;
+  /** For a chart from a Helm repository: the version targetRevision resolved to (the app's revision). */
+  chartVersion?: string;
+}
+
+const defaultRepos = new Map<string, HelmRepositories>();
+
+export function defaultCacheDir(): string {
+  return join(tmpdir(), "tack-render-cache");
+}
+
+/** The HelmRepositories used when RenderOptions gives none. */
+export function helmRepositoriesFor(options: RenderOptions | undefined, credentials?: (repoURL: string) => HelmRepoCredentials | undefined): HelmRepositories {
+  if (options?.helmRepositories) return options.helmRepositories;
+  const cacheDir = options?.cacheDir ?? defaultCacheDir();
+  let repos = defaultRepos.get(cacheDir);
+  if (!repos) {
+    repos = new HelmRepositories({ cacheDir: join(cacheDir, "charts"), timeoutMs: options?.timeoutMs, credentials });
+    defaultRepos.set(cacheDir, repos);
+  }
+  return repos;
+}
+
+/** Which renderer a source uses, as Argo CD decides (explicit type first, then the files at the path). */
+export async function sourceTypeOf(req: Pick<RenderRequest, "checkoutDir" | "source">): Promise<SourceType> {
+  const { source } = req;
+  if (source.plugin) throw new InvalidSpecError("config management plugins are not supported by Tack");
+  const explicit: SourceType[] = [];
+  if (source.kustomize) explicit.push("Kustomize");
+  if (source.helm) explicit.push("Helm");
+  if (source.directory) explicit.push("Directory");
+  if (explicit.length > 1) throw new InvalidSpecError(`multiple application sources defined: ${explicit.join(",")}; keep one of helm, kustomize or directory`);
+  if (source.chart) {
+    if (source.kustomize || source.directory) throw new InvalidSpecError("spec.source.chart names a Helm chart: kustomize and directory settings do not apply to it");
+    return "Helm";
+  }
+  if (explicit[0]) return explicit[0];
+  if (!req.checkoutDir) throw new InvalidSpecError("no checkout to render: spec.source needs a Git repository path or a Helm chart");
+  return detectSourceType(req.checkoutDir, source.path ?? "");
 }
 
 export async function render(req: RenderRequest): Promise<RenderResult> {
   const { source } = req;
-  if (source.helm || source.chart) throw new InvalidSpecError("Helm sources are not supported yet (planned): use a plain directory of manifests");
-  if (source.kustomize) throw new InvalidSpecError("Kustomize sources are not supported yet (planned): use a plain directory of manifests");
-  if (source.plugin) throw new InvalidSpecError("config management plugins are not supported by Tack");
+  const options = req.options ?? {};
   if (source.directory?.jsonnet && Object.keys(source.directory.jsonnet).length > 0) {
     throw new InvalidSpecError("directory.jsonnet is not supported by Tack");
   }
-  const detected = await detectSourceType(req.checkoutDir, source.path ?? "");
-  if (detected !== "Directory") {
-    throw new InvalidSpecError(`${detected} source detected at '${source.path || "."}' (${detected === "Helm" ? "Chart.yaml" : "kustomization file"}); ${detected} rendering is not supported yet`);
+  const type = await sourceTypeOf(req);
+  if (source.chart) return renderRepositoryChart(req, options);
+  if (!req.checkoutDir) throw new InvalidSpecError("no checkout to render: spec.source needs a Git repository path or a Helm chart");
+  const rootReal = await realpath(req.checkoutDir);
+  const path = source.path ?? "";
+
+  if (type === "Directory") {
+    const objects = await renderDirectory({
+      root: req.checkoutDir, path, recurse: source.directory?.recurse, include: source.directory?.include,
+      exclude: source.directory?.exclude, maxBytes: req.maxBytes,
+    });
+    return { sourceType: "Directory", objects, reads: await directoryReads(rootReal, path, Boolean(source.directory?.recurse)), cacheable: true };
   }
-  const objects = await renderDirectory({
-    root: req.checkoutDir,
-    path: source.path ?? "",
-    recurse: source.directory?.recurse,
-    include: source.directory?.include,
-    exclude: source.directory?.exclude,
-    maxBytes: req.maxBytes,
-  });
-  return { sourceType: "Directory", objects };
+
+  const appDir = await resolveInside(rootReal, path, "path");
+  if (!(await lstat(appDir).then((s) => s.isDirectory() || s.isSymbolicLink(), () => false))) {
+    throw new ComparisonError(ErrorReason.PathNotFound, `path '${path}' does not exist in the repository`, { terminal: true });
+  }
+  const ws = await Workspace.create(rootReal, { tmpRoot: options.tmpDir });
+  try {
+    if (type === "Kustomize") {
+      const out = await renderKustomize({
+        rootReal, path, kustomize: source.kustomize, binary: options.kustomizeBinary ?? "kustomize",
+        buildWith: options.kustomizeBuildWith ?? "kustomize", kubectlBinary: options.kubectlBinary ?? "kubectl",
+        buildOptions: options.kustomizeBuildOptions ?? [], allowRemoteBases: options.allowRemoteBases ?? false,
+        timeoutMs: options.timeoutMs ?? DEFAULT_RENDER_TIMEOUT_MS, maxBytes: req.maxBytes, signal: req.signal, workspace: ws,
+        env: buildEnv(req),
+      });
+      return { sourceType: "Kustomize", objects: out.objects, reads: ws.reads, cacheable: out.cacheable };
+    }
+    const objects = await renderHelm({
+      rootReal, path, helm: source.helm, releaseName: source.helm?.releaseName || req.appName,
+      namespace: req.destinationNamespace, kubeVersion: req.kubeVersion, apiVersions: req.apiVersions,
+      binary: options.helmBinary ?? "helm", timeoutMs: options.timeoutMs ?? DEFAULT_RENDER_TIMEOUT_MS, maxBytes: req.maxBytes,
+      signal: req.signal, workspace: ws, repos: helmRepositoriesFor(options),
+      dependencyCacheDir: join(options.cacheDir ?? defaultCacheDir(), "helm-dependencies"),
+    });
+    return { sourceType: "Helm", objects, reads: ws.reads, cacheable: true };
+  } finally {
+    await ws.dispose();
+  }
+}
+
+/** A chart from a Helm repository: resolve the version, fetch the archive (cached), unpack, render as a chart. */
+async function renderRepositoryChart(req: RenderRequest, options: RenderOptions): Promise<RenderResult> {
+  const { source } = req;
+  if (!/^https?:\/\//i.test(source.repoURL)) {
+    throw new InvalidSpecError(`spec.source.chart '${source.chart}': repoURL must be an HTTP(S) Helm repository (OCI registries are not supported yet)`);
+  }
+  const repos = helmRepositoriesFor(options);
+  const chart = await repos.resolve(source.repoURL, source.chart!, source.targetRevision ?? "", req.signal);
+  const archive = await repos.fetchChart(source.repoURL, chart, req.signal);
+  const unpacked = await mkdtemp(join(options.tmpDir ?? tmpdir(), "tack-chart-"));
+  try {
+    await promisify(execFile)("tar", ["-xzf", archive, "-C", unpacked, "--no-same-owner", "--no-same-permissions"], { timeout: 60_000, maxBuffer: 1 << 20 })
+      .catch((err: unknown) => {
+        throw new ComparisonError(ErrorReason.RenderError, `unpacking chart '${chart.name}' ${chart.version}: ${(err as Error).message.split("\n", 1)[0]}`);
+      });
+    const top = (await readdir(unpacked, { withFileTypes: true })).find((e) => e.isDirectory());
+    if (!top) throw new ComparisonError(ErrorReason.RenderError, `chart '${chart.name}' ${chart.version}: the archive holds no chart directory`, { terminal: true });
+    const rootReal = await realpath(unpacked);
+    const ws = await Workspace.create(rootReal, { tmpRoot: options.tmpDir });
+    try {
+      const objects = await renderHelm({
+        rootReal, path: top.name, helm: source.helm, releaseName: source.helm?.releaseName || req.appName,
+        namespace: req.destinationNamespace, kubeVersion: req.kubeVersion, apiVersions: req.apiVersions,
+        binary: options.helmBinary ?? "helm", timeoutMs: options.timeoutMs ?? DEFAULT_RENDER_TIMEOUT_MS, maxBytes: req.maxBytes,
+        signal: req.signal, workspace: ws, repos, dependencyCacheDir: join(options.cacheDir ?? defaultCacheDir(), "helm-dependencies"),
+      });
+      return { sourceType: "Helm", objects, reads: [], cacheable: true, chartVersion: chart.version };
+    } finally {
+      await ws.dispose();
+    }
+  } finally {
+    await rm(unpacked, { recursive: true, force: true });
+  }
+}
+
+/** Argo CD's build environment, as far as Tack knows it. */
+function buildEnv(req: RenderRequest): Record<string, string> {
+  const env: Record<string, string> = {
+    ARGOCD_APP_NAME: req.appName,
+    ARGOCD_APP_SOURCE_REPO_URL: req.source.repoURL,
+    ARGOCD_APP_SOURCE_PATH: req.source.path ?? "",
+    ARGOCD_APP_SOURCE_TARGET_REVISION: req.source.targetRevision ?? "",
+  };
+  if (req.appNamespace) env.ARGOCD_APP_NAMESPACE = req.appNamespace;
+  if (req.revision) { env.ARGOCD_APP_REVISION = req.revision; env.ARGOCD_APP_REVISION_SHORT = req.revision.slice(0, 7); }
+  if (req.kubeVersion) env.KUBE_VERSION = req.kubeVersion.replace(/^v/, "");
+  if (req.apiVersions) env.KUBE_API_VERSIONS = req.apiVersions.join(",");
+  return env;
+}
+
+/** The directory itself, plus the in-repo targets of the links it holds (renderDirectory follows them). */
+async function directoryReads(rootReal: string, path: string, recurse: boolean): Promise<string[]> {
+  const dir = await resolveInside(rootReal, path, "path");
+  const rel = (abs: string) => abs === rootReal ? "" : abs.slice(rootReal.length + 1).split(sep).join("/");
+  const reads = new Set([rel(dir)]);
+  const visit = async (d: string, depth: number): Promise<void> => {
+    for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
+      if (e.name === ".git") continue;
+      const full = join(d, e.name);
+      if (e.isSymbolicLink()) {
+        const target = await realpath(full).catch(() => undefined);
+        if (target && (target === rootReal || target.startsWith(rootReal + sep))) {
+          reads.add(rel(target));
+          if (recurse && depth < 32 && (await lstat(target)).isDirectory()) await visit(target, depth + 1);
+        }
+      } else if (e.isDirectory() && recurse) await visit(full, depth + 1);
+    }
+  };
+  await visit(dir, 0);
+  return [...reads].sort();
 }
 
 export { parseManifests } from "./manifests.ts";
+export { RenderCache, renderCacheKey, type RenderCacheOptions, type RenderCacheStats, type TreeHash } from "./cache.ts";
+export { HelmRepositories, type HelmRepoCredentials, type HelmRepositoriesOptions } from "./helm-repo.ts";
+export { mapHelmHooks } from "./helm-hooks.ts";
+export { PINNED_TOOL_VERSIONS } from "./exec.ts";
 
 /** As Argo CD decides: a kustomization file makes it Kustomize, a Chart.yaml Helm, anything else a directory. */
 export async function detectSourceType(checkoutDir: string, path: string): Promise<SourceType> {
   const dir = await resolveInside(await realpath(checkoutDir), path, "path");
   const has = (name: string) => access(join(dir, name)).then(() => true, () => false);
-  for (const name of ["kustomization.yaml", "kustomization.yml", "Kustomization"]) if (await has(name)) return "Kustomize";
+  for (const name of KUSTOMIZATION_FILES) if (await has(name)) return "Kustomize";
   if (await has("Chart.yaml")) return "Helm";
   return "Directory";
 }

@@ -63,9 +63,14 @@ describe("an Application on a plain-YAML repo", () => {
       syncPolicy: { automated: {} },
     }));
     const head = await repo.head();
-    const status = await waitForSync("basic", "web", "Synced", head);
+    await waitForSync("basic", "web", "Synced", head);
+    // The sync operation ends only once what it applied is Healthy (the Deployment rolls out on kwok nodes).
+    const status = await eventually(async () => {
+      const s = await appStatus("basic", "web");
+      return s?.operationState?.phase === "Succeeded" && s.health?.status === "Healthy" ? s : undefined;
+    }, { message: "sync Succeeded and app Healthy" });
     assert.equal(status.resources?.length, 3);
-    assert.equal(status.operationState?.phase, "Succeeded");
+    assert.equal(status.sync?.status, "Synced");
     for (const [apiVersion, kind, name] of [["apps/v1", "Deployment", "web"], ["v1", "Service", "web"], ["v1", "ConfigMap", "web-config"]] as const) {
       const obj = await kube.get(apiVersion, kind, "basic", name);
       assert.ok(obj, `${kind}/basic/${name} exists`);
@@ -75,7 +80,7 @@ describe("an Application on a plain-YAML repo", () => {
       assert.ok(managers.includes("tack-controller/Apply"), `${kind} managed by tack-controller: ${managers.join(", ")}`);
     }
     const ready = status.conditions?.find((c) => c.type === "Ready");
-    assert.ok(ready, "a Ready condition is set");
+    assert.equal(ready?.status, "True", "Ready once Synced and Healthy");
   });
 
   test("a pushed change is applied after the refresh annotation; a removed file is pruned with prune on", async () => {

@@ -8,7 +8,6 @@ import { KubeConfig } from "@kubernetes/client-node";
 import type { Application } from "../../api/index.ts";
 import { API_GROUP, API_VERSION } from "../../api/index.ts";
 import { KubeApiError, KubeClient } from "../../cluster/index.ts";
-import { VERSION } from "../../main.ts";
 import { flag, type Parsed } from "./args.ts";
 import { CliError, explain, notFound, type Attempt } from "./errors.ts";
 
@@ -88,7 +87,7 @@ export function loadKubeConfig(parsed: Parsed, env: CliIO["env"]): KubeConfig {
 
 export function openSession(parsed: Parsed, io: CliIO): Session {
   const kubeConfig = loadKubeConfig(parsed, io.env);
-  const client = new KubeClient(kubeConfig, { userAgent: `tack-cli/${VERSION}` });
+  const client = new KubeClient(kubeConfig, { userAgent: "tack-cli" });
   // kubectl's rule: -n, else the context's namespace, else "default".
   const namespace = flag(parsed, "namespace") || kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace || "default";
   const username = kubeConfig.getCurrentUser()?.name || "unknown";
