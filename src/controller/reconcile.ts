@@ -8,8 +8,8 @@ import { stringify } from "safe-stable-stringify";
 import type {
   Application, ApplicationSource, ApplicationSpec, ApplicationStatus, AppRef, Operation, OperationState, ResourceResult, ResourceStatus,
 } from "../api/index.ts";
-import { Annotation, ApplicationSpecSchema, displayName, keyString, OperationPhase, SyncStatusCode } from "../api/index.ts";
-import type { ClusterWriter, Discovery, Informer, LiveCache } from "../cluster/index.ts";
+import { Annotation, ApplicationSpecSchema, displayName, isOwnedBy, keyString, OperationPhase, SyncStatusCode } from "../api/index.ts";
+import { KubeApiError, type ClusterWriter, type Discovery, type Informer, type LiveCache } from "../cluster/index.ts";
 import type { Config } from "../config.ts";
 import { ComparisonError, ConditionType, ErrorReason, InvalidSpecError, TackError, errorMessage } from "../errors.ts";
 import type { RepoCache, RepoCredentials } from "../git/index.ts";
@@ -24,13 +24,15 @@ import { prepareDesired, type DesiredObject } from "./desired.ts";
 import { EventReason, type EventRecorder } from "./events.ts";
 import type { OwnershipIndex } from "./ownership.ts";
 import type { ProcessResult } from "./queue.ts";
-import { runSyncStep, type HookItem } from "../sync/engine.ts";
-import { hasOption, hookSpec } from "../sync/plan.ts";
+import { hookOutcome, runSyncStep, type HookItem } from "../sync/engine.ts";
+import { hasOption, hookSpec, objectSyncOptions } from "../sync/plan.ts";
 import { repoCredentials } from "./credentials.ts";
 
 export const IN_CLUSTER_SERVER = "https://kubernetes.default.svc";
 const DEFAULT_HISTORY_LIMIT = 10;
 const DEFAULT_AUTOSYNC_RETRY_LIMIT = 5;
+/** Finalizers that ask for cascade deletion: Tack's, and Argo CD's so that migrated manifests keep working. */
+export const RESOURCE_FINALIZERS = ["resources-finalizer.tack.dev", "resources-finalizer.argocd.argoproj.io"];
 
 export interface ReconcilerDeps {
   config: Config;
@@ -87,6 +89,8 @@ export class Reconciler {
   readonly #memory = new Map<string, AppMemory>();
   readonly #outOfSyncSince = new Map<string, Date>();
   readonly #rendered = new Map<string, Omit<Loaded, "revision">>();
+  /** PostDelete hooks created by this process for apps being deleted (generateName hooks cannot be found by name). */
+  readonly #postDeleteCreated = new Set<string>();
 
   constructor(deps: ReconcilerDeps) { this.#deps = deps; }
 
@@ -104,7 +108,7 @@ export class Reconciler {
       deps.metrics.removeApp(namespace, name);
       return {};
     }
-    if (app.metadata.deletionTimestamp) return {};   // no finalizer of ours yet: deletion leaves workloads running
+    if (app.metadata.deletionTimestamp) return this.#finalize(key, app);
     const started = performance.now();
     const log = deps.logger.child({ application: key });
     // The status as stored: updated after each of our own writes (the informer's copy is never mutated).
@@ -250,6 +254,86 @@ export class Reconciler {
     else ctx.requeue(1);
     if (app.operation?.sync) await deps.writer.patchApplication(namespace, name, { operation: null });
     return { outcome: { phase: engine.phase, after: engine.after, sameTarget }, operationState, manual: op.initiatedBy?.automated ? undefined : op };
+  }
+
+  /**
+   * Deletion of an Application. Without our finalizer Kubernetes removes it and its objects stay. With
+   * `resources-finalizer.tack.dev` (or Argo CD's name for it; `/background` for background propagation) every
+   * object it owns (by tracking id, never another app's, never one marked Delete=false) is deleted and gone
+   * before the PostDelete hooks run, and only then is the finalizer removed.
+   */
+  async #finalize(key: string, app: Application): Promise<ProcessResult> {
+    const deps = this.#deps;
+    const finalizer = (app.metadata.finalizers ?? []).find((f) => RESOURCE_FINALIZERS.some((base) => f === base || f.startsWith(`${base}/`)));
+    if (!finalizer) return {};
+    const log = deps.logger.child({ application: key, finalizer });
+    const ref: AppRef = { namespace: app.metadata.namespace, name: app.metadata.name };
+    const policy = finalizer.endsWith("/background") ? "Background" : "Foreground";
+    try {
+      await this.#watchTypes({ desired: [], hooks: [] }, app.status?.resources ?? []);
+      const owned = deps.ownership.owned(key)
+        .map((o) => ({ ...o, live: deps.cache.get(o.type, o.key.namespace, o.key.name) }))
+        .filter((o) => o.live && isOwnedBy(o.live, ref) && !hookSpec(o.live));
+      const remaining = owned.filter((o) => !hasOption(objectSyncOptions(o.live), "Delete", "false"));
+      for (const o of remaining) {
+        if (o.live!.metadata.deletionTimestamp) continue;
+        await deps.writer.delete(o.type, o.key.namespace || undefined, o.key.name, o.live!.metadata.uid!, policy).catch((err: unknown) => {
+          if (!(err instanceof KubeApiError && (err.isNotFound || err.isConflict))) throw err;
+        });
+      }
+      if (remaining.length > 0) {
+        log.info({ remaining: remaining.length }, "waiting for the application's objects to be deleted");
+        return { requeueAfterMs: 1_000 };
+      }
+      const postDelete = await this.#runPostDeleteHooks(key, app, log);
+      if (postDelete === "waiting") return { requeueAfterMs: 1_000 };
+      await deps.writer.patchApplication(app.metadata.namespace, app.metadata.name, {
+        metadata: { finalizers: (app.metadata.finalizers ?? []).filter((f) => f !== finalizer), resourceVersion: app.metadata.resourceVersion },
+      });
+      log.info("cascade deletion finished; finalizer removed");
+      return {};
+    } catch (err) {
+      log.warn({ err: { message: errorMessage(err) } }, "cascade deletion failed; retrying");
+      return { retry: true };
+    }
+  }
+
+  /** PostDelete hooks, created once and followed to completion; "done" when there are none or all finished. */
+  async #runPostDeleteHooks(key: string, app: Application, log: Logger): Promise<"done" | "waiting"> {
+    const deps = this.#deps;
+    const source = app.spec.source;
+    if (!source) return "done";
+    let loaded: Loaded;
+    try {
+      const credentials = repoCredentials(deps.repoSecrets, source.repoURL);
+      loaded = await this.#load(key, app, source, source.targetRevision ?? "HEAD", credentials, { refresh: false });
+    } catch (err) {
+      // A repository that is gone must not keep the Application forever: its PostDelete hooks cannot run.
+      log.warn({ err: { message: errorMessage(err) } }, "PostDelete hooks skipped: the source cannot be rendered");
+      return "done";
+    }
+    const hooks = loaded.hooks.filter((h) => h.spec.types.includes("PostDelete"));
+    if (hooks.length === 0) return "done";
+    await this.#watchTypes({ desired: [], hooks }, []);
+    const rules = deps.healthRules();
+    let waiting = false;
+    for (const hook of hooks) {
+      const name = hook.desired.metadata.name;
+      const live = name ? deps.cache.get(hook.type, hook.key.namespace, name) : undefined;
+      if (!live) {
+        if (!this.#postDeleteCreated.has(`${key}/${hook.id}`)) {
+          await (name ? deps.writer.apply(hook.type, hook.desired) : deps.writer.create(hook.type, hook.desired));
+          this.#postDeleteCreated.add(`${key}/${hook.id}`);
+        }
+        waiting = true;
+        continue;
+      }
+      const outcome = hookOutcome(live, assessHealth(live, rules));
+      if (outcome.phase === "Running") waiting = true;
+      else if (outcome.phase === "Failed") log.warn({ hook: hook.id, message: outcome.message }, "PostDelete hook failed");
+    }
+    if (!waiting) for (const hook of hooks) this.#postDeleteCreated.delete(`${key}/${hook.id}`);
+    return waiting ? "waiting" : "done";
   }
 
   /** Revision → checkout → render → desired, reusing the last result when the source has not moved. */

@@ -143,3 +143,36 @@ export function application(name: string, namespace: string, spec: Record<string
 export async function fileExists(path: string): Promise<boolean> {
   return readFile(path).then(() => true, () => false);
 }
+
+/** The parts of an Application's status that tests read. */
+export interface AppStatusView {
+  sync?: { status?: string; revision?: string };
+  health?: { status?: string; message?: string };
+  conditions?: Array<{ type: string; status: string; reason?: string; message?: string }>;
+  resources?: Array<{ group?: string; kind: string; namespace?: string; name: string; status?: string; requiresPruning?: boolean; health?: { status?: string; message?: string } }>;
+  operationState?: { phase?: string; message?: string; startedAt?: string; finishedAt?: string; retryCount?: number;
+    syncResult?: { revision?: string; resources?: Array<{ kind: string; name: string; status: string; message?: string; syncPhase?: string; hookType?: string; hookPhase?: string; hookName?: string }> } };
+  history?: Array<{ id: number; revision: string }>;
+}
+
+export async function appStatus(kube: TestKube, namespace: string, name: string): Promise<AppStatusView | undefined> {
+  return ((await kube.app(namespace, name)) as { status?: AppStatusView } | undefined)?.status;
+}
+
+/** Waits until the Application's status satisfies the predicate; returns that status. */
+export async function waitForApp(kube: TestKube, namespace: string, name: string, predicate: (s: AppStatusView) => boolean,
+  message: string, timeoutMs = 30_000): Promise<AppStatusView> {
+  return eventually(async () => {
+    const status = await appStatus(kube, namespace, name);
+    return status && predicate(status) ? status : undefined;
+  }, { message: `${namespace}/${name}: ${message}`, timeoutMs });
+}
+
+/** Sets a manual sync operation, as `tack app sync` and `argocd app sync` do. */
+export async function requestSync(kube: TestKube, namespace: string, name: string, sync: Record<string, unknown> = {}): Promise<void> {
+  await kube.mergePatch("tack.dev/v1alpha1", "Application", namespace, name, { operation: { sync, initiatedBy: { username: "test" } } });
+}
+
+export async function refreshApp(kube: TestKube, namespace: string, name: string): Promise<void> {
+  await kube.mergePatch("tack.dev/v1alpha1", "Application", namespace, name, { metadata: { annotations: { "tack.dev/refresh": "normal" } } });
+}
