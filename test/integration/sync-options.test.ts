@@ -1,0 +1,163 @@
+// Sync options, app-wide and per object: each one changes behaviour as Argo CD users expect (one test each).
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { readAuditEvents, startTestCluster, type TestCluster } from "../support/cluster.ts";
+import { startGitServer, type GitServer, type TestRepo } from "../support/git-server.ts";
+import { TestKube, application, eventually, refreshApp, startTestTack, waitForApp, type TestTack } from "../support/kube.ts";
+import { configMapYaml, deploymentYaml } from "../support/manifests.ts";
+
+let cluster: TestCluster;
+let git: GitServer;
+let kube: TestKube;
+let tack: TestTack;
+
+before(async () => {
+  cluster = await startTestCluster();
+  git = await startGitServer();
+  kube = new TestKube(cluster.kubeconfigPath);
+  await kube.installCrds();
+  await kube.createNamespace("tack-system");
+  tack = await startTestTack(cluster.kubeconfigPath);
+});
+
+after(async () => {
+  await tack?.stop();
+  await git?.stop();
+  await cluster?.stop();
+});
+
+function withAnnotations(yaml: string, annotations: Record<string, string>): string {
+  const lines = Object.entries(annotations).map(([k, v]) => `    ${k}: "${v}"`).join("\n");
+  return yaml.replace(/^metadata:\n/m, `metadata:\n  annotations:\n${lines}\n`);
+}
+
+async function createApp(name: string, files: Record<string, string>, syncPolicy: Record<string, unknown>, namespace = name): Promise<TestRepo> {
+  const repo = await git.createRepo(name, files);
+  if (!JSON.stringify(syncPolicy).includes("CreateNamespace=true")) await kube.createNamespace(namespace);
+  await kube.apply(application(name, "tack-system", {
+    source: { repoURL: repo.url, path: "app" },
+    destination: { server: "https://kubernetes.default.svc", namespace },
+    syncPolicy,
+  }));
+  return repo;
+}
+
+async function commitAndRefresh(repo: TestRepo, name: string, files: Record<string, string | null>): Promise<string> {
+  const sha = await repo.commit(files, "change");
+  await refreshApp(kube, "tack-system", name);
+  return sha;
+}
+
+const succeededAt = (sha?: string) => (s: { operationState?: { phase?: string; syncResult?: { revision?: string } } }) =>
+  s.operationState?.phase === "Succeeded" && (!sha || s.operationState.syncResult?.revision === sha);
+
+
+test("CreateNamespace=true creates the destination namespace with managedNamespaceMetadata", async () => {
+  await createApp("create-ns", { "app/cm.yaml": configMapYaml("a", { k: "v" }) },
+    { automated: {}, syncOptions: ["CreateNamespace=true"], managedNamespaceMetadata: { labels: { team: "blue" }, annotations: { owner: "ops" } } });
+  await waitForApp(kube, "tack-system", "create-ns", succeededAt(), "synced");
+  const ns = await kube.get("v1", "Namespace", undefined, "create-ns");
+  assert.equal(ns?.metadata.labels?.team, "blue");
+  assert.equal(ns?.metadata.annotations?.owner, "ops");
+  assert.ok(await kube.get("v1", "ConfigMap", "create-ns", "a"));
+});
+
+test("Prune=false on an object keeps it when it leaves Git; PruneLast prunes after the other waves", async () => {
+  const repo = await createApp("prune-opts", {
+    "app/keep.yaml": withAnnotations(configMapYaml("keep", { k: "v" }), { "argocd.argoproj.io/sync-options": "Prune=false" }),
+    "app/gone.yaml": configMapYaml("gone", { k: "v" }),
+    "app/stay.yaml": configMapYaml("stay", { k: "v" }),
+  }, { automated: { prune: true }, syncOptions: ["PruneLast=true"] });
+  await waitForApp(kube, "tack-system", "prune-opts", succeededAt(), "synced");
+  const sha = await commitAndRefresh(repo, "prune-opts", { "app/keep.yaml": null, "app/gone.yaml": null, "app/stay.yaml": configMapYaml("stay", { k: "v2" }) });
+  const status = await waitForApp(kube, "tack-system", "prune-opts", succeededAt(sha), "second sync");
+  const results = status.operationState!.syncResult!.resources!;
+  assert.equal(results.find((r) => r.name === "keep")?.status, "PruneSkipped");
+  assert.equal(results.find((r) => r.name === "gone")?.status, "Pruned");
+  // PruneLast: the prune comes after the apply of the remaining objects.
+  assert.ok(results.findIndex((r) => r.name === "gone") > results.findIndex((r) => r.name === "stay"));
+  assert.ok(await kube.get("v1", "ConfigMap", "prune-opts", "keep"), "Prune=false kept it");
+  await eventually(async () => !(await kube.get("v1", "ConfigMap", "prune-opts", "gone")), { message: "gone pruned" });
+});
+
+test("Replace=true replaces the object instead of applying it", async () => {
+  const repo = await createApp("replace", {
+    "app/cm.yaml": withAnnotations(configMapYaml("replaced", { k: "v1" }), { "argocd.argoproj.io/sync-options": "Replace=true" }),
+  }, { automated: {} });
+  await waitForApp(kube, "tack-system", "replace", succeededAt(), "synced");
+  const sha = await commitAndRefresh(repo, "replace", { "app/cm.yaml": withAnnotations(configMapYaml("replaced", { k: "v2" }), { "argocd.argoproj.io/sync-options": "Replace=true" }) });
+  await waitForApp(kube, "tack-system", "replace", succeededAt(sha), "second sync");
+  const events = await readAuditEvents(cluster.auditLogPath!);
+  assert.ok(events.some((e) => e.userAgent?.startsWith("tack-controller") && e.verb === "update" && e.objectRef?.name === "replaced"), "written with PUT (update)");
+  const cm = await kube.get("v1", "ConfigMap", "replace", "replaced");
+  assert.equal((cm?.data as Record<string, string>).k, "v2");
+});
+
+test("ServerSideApply=false writes with a merge patch instead of server-side apply", async () => {
+  await createApp("csa", { "app/cm.yaml": configMapYaml("merged", { k: "v" }) }, { automated: {}, syncOptions: ["ServerSideApply=false"] });
+  await waitForApp(kube, "tack-system", "csa", succeededAt(), "synced");
+  const cm = await kube.get("v1", "ConfigMap", "csa", "merged");
+  const managers = (cm?.metadata.managedFields ?? []).map((m) => `${m.manager}/${m.operation}`);
+  assert.ok(managers.includes("tack-controller/Update"), managers.join(", "));
+  assert.ok(!managers.includes("tack-controller/Apply"), managers.join(", "));
+});
+
+test("ApplyOutOfSyncOnly=false writes every object; the default writes only what drifted", async () => {
+  for (const [name, options] of [["all-objects", ["ApplyOutOfSyncOnly=false"]], ["only-drifted", []]] as const) {
+    const repo = await createApp(name, { "app/a.yaml": configMapYaml("a", { k: "1" }), "app/b.yaml": configMapYaml("b", { k: "1" }) },
+      { automated: {}, syncOptions: [...options] });
+    await waitForApp(kube, "tack-system", name, succeededAt(), "synced");
+    const sha = await commitAndRefresh(repo, name, { "app/a.yaml": configMapYaml("a", { k: "2" }) });
+    const status = await waitForApp(kube, "tack-system", name, succeededAt(sha), "second sync");
+    const written = status.operationState!.syncResult!.resources!.filter((r) => r.status === "Synced").map((r) => r.name).sort();
+    assert.deepEqual(written, name === "all-objects" ? ["a", "b"] : ["a"], name);
+  }
+});
+
+test("Validate=false lets the server ignore unknown fields; by default they are refused", async () => {
+  const bad = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: typo\nnotAField: 1\ndata:\n  k: v\n`;
+  await createApp("strict", { "app/cm.yaml": bad }, { automated: {}, retry: { limit: 0 } });
+  const refused = await waitForApp(kube, "tack-system", "strict", (s) => s.operationState?.phase === "Failed" || /notAField/.test(JSON.stringify(s.resources ?? [])), "refused");
+  assert.match(JSON.stringify(refused), /notAField/);
+  await createApp("lenient", { "app/cm.yaml": bad }, { automated: {}, syncOptions: ["Validate=false"] });
+  await waitForApp(kube, "tack-system", "lenient", succeededAt(), "applied without validation");
+  assert.ok(await kube.get("v1", "ConfigMap", "lenient", "typo"));
+});
+
+test("PrunePropagationPolicy=orphan leaves the pruned Deployment's ReplicaSets behind", async () => {
+  const repo = await createApp("orphan", { "app/deploy.yaml": deploymentYaml("web"), "app/cm.yaml": configMapYaml("c", { k: "v" }) },
+    { automated: { prune: true }, syncOptions: ["PrunePropagationPolicy=orphan"] });
+  await waitForApp(kube, "tack-system", "orphan", succeededAt(), "synced", 60_000);
+  await eventually(async () => (await kube.list("apps/v1", "ReplicaSet", "orphan")).length > 0, { message: "ReplicaSet created" });
+  const sha = await commitAndRefresh(repo, "orphan", { "app/deploy.yaml": null });
+  await waitForApp(kube, "tack-system", "orphan", succeededAt(sha), "pruned");
+  await eventually(async () => !(await kube.get("apps/v1", "Deployment", "orphan", "web")), { message: "Deployment deleted" });
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  assert.ok((await kube.list("apps/v1", "ReplicaSet", "orphan")).length > 0, "ReplicaSet orphaned, not collected");
+});
+
+test("FailOnSharedResource=true fails the sync when an object is tracked by another Application", async () => {
+  await createApp("owner-app", { "app/shared.yaml": configMapYaml("shared", { k: "owner" }) }, { automated: {} }, "shared-ns");
+  await waitForApp(kube, "tack-system", "owner-app", succeededAt(), "owner synced");
+  const repo = await git.createRepo("intruder-app", { "app/shared.yaml": configMapYaml("shared", { k: "intruder" }) });
+  await kube.apply(application("intruder-app", "tack-system", {
+    source: { repoURL: repo.url, path: "app" },
+    destination: { server: "https://kubernetes.default.svc", namespace: "shared-ns" },
+    syncPolicy: { automated: {}, syncOptions: ["FailOnSharedResource=true"], retry: { limit: 0 } },
+  }));
+  const status = await waitForApp(kube, "tack-system", "intruder-app", (s) => s.operationState?.phase === "Failed", "failed");
+  assert.match(status.operationState!.message!, /FailOnSharedResource=true: ConfigMap\/shared-ns\/shared \(tracked by Application tack-system\/owner-app\)/);
+  const cm = await kube.get("v1", "ConfigMap", "shared-ns", "shared");
+  assert.equal((cm?.data as Record<string, string>).k, "owner");
+});
+
+test("SkipDryRunOnMissingResource=true waits for a missing CRD instead of failing the comparison", async () => {
+  const widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  size: 1\n";
+  await createApp("no-crd", { "app/widget.yaml": widget, "app/cm.yaml": configMapYaml("c", { k: "v" }) }, { automated: {} });
+  const failing = await waitForApp(kube, "tack-system", "no-crd", (s) => s.conditions?.some((c) => c.reason === "UnknownResourceType") ?? false, "unknown kind reported");
+  assert.match(JSON.stringify(failing.conditions), /kind Widget/);
+  await createApp("skip-crd", { "app/widget.yaml": widget, "app/cm.yaml": configMapYaml("c", { k: "v" }) },
+    { automated: {}, syncOptions: ["SkipDryRunOnMissingResource=true"] });
+  await waitForApp(kube, "tack-system", "skip-crd", succeededAt(), "synced what it can");
+  assert.ok(await kube.get("v1", "ConfigMap", "skip-crd", "c"));
+});
