@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Builds the local control plane's binaries (kube-apiserver, kube-controller-manager, kube-scheduler, etcd)
-# from the Go module proxy through the wrapper modules beside this script, and caches them outside the
-# repository, keyed by version. Prints the directory that holds them on its last line of stdout.
+# Builds the local control plane's binaries (kube-apiserver, kube-controller-manager, kube-scheduler, etcd, and
+# kwok, which simulates nodes and their pods) from the Go module proxy through the wrapper modules beside this
+# script, and caches them outside the repository, keyed by version. Prints the directory that holds them on its
+# last line of stdout.
 #
 #   TACK_CONTROL_PLANE_BIN=DIR   use ready binaries from DIR (as envtest's KUBEBUILDER_ASSETS); nothing is built
 #   TACK_CACHE_DIR=DIR           cache root (default: ${XDG_CACHE_HOME:-$HOME/.cache}/tack)
-#   --only NAME[,NAME]           build only these binaries (default: all four)
+#   --only NAME[,NAME]           build only these binaries (default: all five)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-all_binaries=(etcd kube-apiserver kube-controller-manager kube-scheduler)
+all_binaries=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 wanted=("${all_binaries[@]}")
 if [[ "${1:-}" == "--only" ]]; then
   IFS=, read -r -a wanted <<<"${2:?--only needs a comma-separated list}"
@@ -28,14 +29,48 @@ fi
 module_version() { awk -v m="$2" '$1 == m || ($1 == "require" && $2 == m) { print $NF; exit }' "$1"; }
 k8s_version=$(module_version "$here/kubernetes/go.mod" k8s.io/kubernetes)
 etcd_version=$(module_version "$here/etcd/go.mod" go.etcd.io/etcd/server/v3)
-[[ -n "$k8s_version" && -n "$etcd_version" ]] || { log "cannot read versions from the wrapper go.mod files"; exit 1; }
+kwok_version=$(module_version "$here/kwok/go.mod" sigs.k8s.io/kwok)
+[[ -n "$k8s_version" && -n "$etcd_version" && -n "$kwok_version" ]] || {
+  log "cannot read versions from the wrapper go.mod files"
+  exit 1
+}
 
 cache_root=${TACK_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tack}
-out="$cache_root/control-plane/kubernetes-$k8s_version-etcd-$etcd_version"
+out="$cache_root/control-plane/kubernetes-$k8s_version-etcd-$etcd_version-kwok-$kwok_version"
 mkdir -p "$out"
 
+# The version a binary is built from, as it appears in the cache directory's name.
+version_of() {
+  case "$1" in
+    etcd) echo "$etcd_version" ;;
+    kwok) echo "$kwok_version" ;;
+    *) echo "$k8s_version" ;;
+  esac
+}
+
+# A bump of one component names a new cache directory, but the other binaries need not be rebuilt (a cold
+# kube-apiserver takes many minutes): take them from a sibling directory (kubernetes-K-etcd-E[-kwok-W]) whose name
+# carries the same version of their component. Hard links (no copy) when the filesystem allows.
+adopt() {
+  local b=$1 want dir name k e w have
+  want=$(version_of "$b")
+  for dir in "$cache_root"/control-plane/kubernetes-*-etcd-*/; do
+    dir=${dir%/}
+    name=$(basename "$dir")
+    [[ "$dir" != "$out" && -x "$dir/$b" && "$name" =~ ^kubernetes-(.+)-etcd-(.+)$ ]] || continue
+    k=${BASH_REMATCH[1]} e=${BASH_REMATCH[2]} w=
+    if [[ "$e" == *-kwok-* ]]; then w=${e#*-kwok-} e=${e%%-kwok-*}; fi
+    case "$b" in etcd) have=$e ;; kwok) have=$w ;; *) have=$k ;; esac
+    [[ "$have" == "$want" ]] || continue
+    ln -f "$dir/$b" "$out/$b" 2>/dev/null || { cp -p "$dir/$b" "$out/.$b.partial.$$" && mv "$out/.$b.partial.$$" "$out/$b"; }
+    log "$b: $want taken from $dir"
+    return 0
+  done
+  return 1
+}
+
 missing=()
-for b in "${wanted[@]}"; do [[ -x "$out/$b" ]] || missing+=("$b"); done
+for b in "${wanted[@]}"; do [[ -x "$out/$b" ]] || adopt "$b" || missing+=("$b"); done
 if [[ ${#missing[@]} -eq 0 ]]; then
   # The common case (every test process asks): answer without needing Go on the machine.
   log "${wanted[*]}: cached in $out"
@@ -75,12 +110,14 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   k8s_ldflags+=" -X $pkg.gitVersion=$k8s_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$k8s_minor -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
 done
 etcd_ldflags="-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=wrapper"
+kwok_ldflags="-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${kwok_version#v}"
 
 for b in "${wanted[@]}"; do
   case "$b" in
     etcd) build_one etcd "$here/etcd" . "$etcd_ldflags" ;;
     kube-apiserver|kube-controller-manager|kube-scheduler)
       build_one "$b" "$here/kubernetes" "k8s.io/kubernetes/cmd/$b" "$k8s_ldflags" ;;
+    kwok) build_one kwok "$here/kwok" sigs.k8s.io/kwok/cmd/kwok "$kwok_ldflags" ;;
     *) log "unknown binary $b (known: ${all_binaries[*]})"; exit 1 ;;
   esac
 done

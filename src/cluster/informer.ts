@@ -24,11 +24,16 @@ export interface InformerOptions {
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
 
-/** Fields nobody in Tack reads, dropped to keep memory per cached object small. */
+/**
+ * Fields nobody in Tack reads, dropped to keep memory per cached object small. managedFields are kept on
+ * objects Tack tracks: ignoreDifferences' managedFieldsManagers reads them.
+ */
 export function slim(obj: KubeObject): KubeObject {
   const meta = obj.metadata;
-  if (!meta.managedFields && !meta.annotations?.[Annotation.KubectlLastApplied]) return obj;
-  const { managedFields: _dropped, ...rest } = meta;
+  const tracked = meta.annotations?.[Annotation.TrackingId] !== undefined;
+  if ((tracked || !meta.managedFields) && !meta.annotations?.[Annotation.KubectlLastApplied]) return obj;
+  const { managedFields, ...rest } = meta;
+  if (tracked && managedFields) (rest as typeof meta).managedFields = managedFields;
   if (rest.annotations?.[Annotation.KubectlLastApplied]) {
     const { [Annotation.KubectlLastApplied]: _last, ...annotations } = rest.annotations;
     rest.annotations = annotations;

@@ -5,7 +5,11 @@ import type { KubeObject, ResourceKey } from "../api/index.ts";
 import { displayName, keyString } from "../api/index.ts";
 import { KubeApiError, type ClusterWriter, type LiveCache, type ResourceType } from "../cluster/index.ts";
 import { desiredHash, differences, liveFingerprint, summarizeDifferences } from "../diff/index.ts";
+import { applyIgnoreRules, rulesFor, type ResourceIgnoreDifferences } from "../diff/ignore.ts";
+import { JqError, type JqEvaluator } from "../diff/jq.ts";
+import { stringify } from "safe-stable-stringify";
 import { ComparisonError, ErrorReason } from "../errors.ts";
+import { hasOption, objectSyncOptions } from "../sync/plan.ts";
 import { mapLimit } from "../util/concurrency.ts";
 import type { DesiredObject } from "./desired.ts";
 
@@ -32,8 +36,10 @@ export class ComparisonCache {
   }
   store(key: ResourceKey, entry: CachedComparison): void { this.#entries.set(keyString(key), entry); }
   /** After our own apply: the object the server returned is, by definition, what Git declares. */
-  storeApplied(key: ResourceKey, desired: KubeObject, applied: KubeObject): void {
-    this.store(key, { desiredHash: desiredHash(desired), liveFingerprint: liveFingerprint(applied), inSync: true });
+  storeApplied(key: ResourceKey, desired: KubeObject, applied: KubeObject, rules: ResourceIgnoreDifferences[] = []): void {
+    const matching = rulesFor(rules, key);
+    const dHash = matching.length > 0 ? `${desiredHash(desired)}:${stringify(matching)}` : desiredHash(desired);
+    this.store(key, { desiredHash: dHash, liveFingerprint: liveFingerprint(applied), inSync: true });
   }
   forget(key: ResourceKey): void { this.#entries.delete(keyString(key)); }
 }
@@ -43,20 +49,29 @@ export interface CompareDeps {
   writer: ClusterWriter;
   comparisons: ComparisonCache;
   dryRunConcurrency: number;
+  /** The app's sync options; with Validate=false the dry run is the same unvalidated merge the sync will do. */
+  syncOptions: string[];
+  /** spec.ignoreDifferences and the bounded jq evaluator its jqPathExpressions run in. */
+  ignore: { rules: ResourceIgnoreDifferences[]; jq: JqEvaluator };
 }
 
 export async function compareDesired(desired: DesiredObject[], deps: CompareDeps): Promise<ResourceComparison[]> {
   return mapLimit(desired, deps.dryRunConcurrency, async ({ key, type, desired: want }): Promise<ResourceComparison> => {
     const live = deps.cache.get(type, key.namespace, key.name);
     if (!live) return { key, type, desired: want, live, inSync: false, message: "missing from the cluster", requiresPruning: false };
-    const dHash = desiredHash(want);
+    const rules = rulesFor(deps.ignore.rules, key);
+    // The ignore rules are part of the key: changing spec.ignoreDifferences must re-judge the object.
+    const dHash = rules.length > 0 ? `${desiredHash(want)}:${stringify(rules)}` : desiredHash(want);
     const lFingerprint = liveFingerprint(live);
     const cached = deps.comparisons.lookup(key, dHash, lFingerprint);
     if (cached) return { key, type, desired: want, live, inSync: cached.inSync, message: cached.message, requiresPruning: false };
 
     let predicted: KubeObject;
     try {
-      predicted = await deps.writer.apply(type, want, { dryRun: true });
+      const unvalidated = hasOption([...deps.syncOptions, ...objectSyncOptions(want)], "Validate", "false");
+      predicted = unvalidated
+        ? await deps.writer.mergeUpdate(type, want, live, { dryRun: true, validate: false })
+        : await deps.writer.apply(type, want, { dryRun: true });
     } catch (err) {
       if (err instanceof KubeApiError && err.status >= 400 && err.status < 500 && err.status !== 401 && err.status !== 429) {
         // The server refuses this manifest: the object is out of sync and the sync will report why.
@@ -66,7 +81,16 @@ export async function compareDesired(desired: DesiredObject[], deps: CompareDeps
       }
       throw new ComparisonError(ErrorReason.ClusterError, `comparing ${displayName(key)}: ${(err as Error).message}`, { cause: err });
     }
-    const diffs = differences(live, predicted);
+    let diffs;
+    try {
+      const ignored = rules.length > 0 ? await applyIgnoreRules({ desiredOrPredicted: predicted, live, rules, jq: deps.ignore.jq }) : undefined;
+      diffs = ignored ? differences(ignored.live, ignored.predicted) : differences(live, predicted);
+    } catch (err) {
+      if (err instanceof JqError) {
+        throw new ComparisonError(ErrorReason.InvalidSpec, `comparing ${displayName(key)}: ignoreDifferences: ${err.message}`, { cause: err, terminal: err.kind === "invalid" });
+      }
+      throw err;
+    }
     const inSync = diffs.length === 0;
     const message = inSync ? undefined : `differs from Git at ${summarizeDifferences(diffs)}`;
     deps.comparisons.store(key, { desiredHash: dHash, liveFingerprint: lFingerprint, inSync, message });

@@ -8,6 +8,7 @@ import type { Config } from "../config.ts";
 import type { RepoCache } from "../git/index.ts";
 import { compileHealthRules, HEALTH_RULES_CONFIGMAP, type CustomHealthRules } from "../health/index.ts";
 import type { Metrics } from "../metrics/index.ts";
+import { JqEvaluator } from "../diff/jq.ts";
 import { ComparisonCache } from "./compare.ts";
 import { EventRecorder } from "./events.ts";
 import { OwnershipIndex } from "./ownership.ts";
@@ -37,6 +38,7 @@ export class Controller {
   #healthRules: CustomHealthRules | undefined;
   readonly #reconciler: Reconciler;
   readonly #ownership = new OwnershipIndex();
+  readonly #jq = new JqEvaluator({ timeoutMs: 1_000, maxMemoryMb: 256 });
   #started = false;
   #gaugeTimer: NodeJS.Timeout | undefined;
 
@@ -87,6 +89,7 @@ export class Controller {
       repos: options.repos, events: new EventRecorder(writer, logger), comparisons: new ComparisonCache(), ownership: this.#ownership,
       applications: this.#applications, projects: this.#projects, repoSecrets: this.#repoSecrets,
       healthRules: () => this.#healthRules,
+      jq: this.#jq,
       resyncDelayMs: () => Math.round(resyncMs * (1 - config.resyncJitter / 2 + Math.random() * config.resyncJitter)),
       signal: this.#abort.signal,
     });
@@ -130,6 +133,7 @@ export class Controller {
     clearInterval(this.#gaugeTimer);
     const drained = await this.queue.shutdown(graceMs);
     await Promise.all([this.#applications, this.#projects, this.#repoSecrets, this.#healthRuleConfig].map((i) => i.stop()).concat(this.cache.stop()));
+    await this.#jq.close();
     return drained;
   }
 

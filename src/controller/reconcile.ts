@@ -25,7 +25,9 @@ import { EventReason, type EventRecorder } from "./events.ts";
 import type { OwnershipIndex } from "./ownership.ts";
 import type { ProcessResult } from "./queue.ts";
 import { hookOutcome, runSyncStep, type HookItem } from "../sync/engine.ts";
-import { hasOption, hookSpec, objectSyncOptions } from "../sync/plan.ts";
+import { hasOption, hookSpec, objectCompareOptions, objectSyncOptions } from "../sync/plan.ts";
+import type { ResourceIgnoreDifferences } from "../diff/ignore.ts";
+import type { JqEvaluator } from "../diff/jq.ts";
 import { repoCredentials } from "./credentials.ts";
 
 export const IN_CLUSTER_SERVER = "https://kubernetes.default.svc";
@@ -49,6 +51,8 @@ export interface ReconcilerDeps {
   projects: Informer;
   repoSecrets: Informer;
   healthRules: () => CustomHealthRules | undefined;
+  /** Evaluates ignoreDifferences' jqPathExpressions, bounded in time and memory. */
+  jq: JqEvaluator;
   resyncDelayMs: () => number;
   signal: AbortSignal;
   now?: () => Date;
@@ -130,7 +134,7 @@ export class Reconciler {
 
       const loaded = await this.#load(key, app, source, source.targetRevision ?? "HEAD", credentials, { refresh: refresh !== undefined });
       await this.#watchTypes(loaded, previous.resources ?? []);
-      let comparisons = await this.#compare(key, ref, loaded.desired);
+      let comparisons = await this.#compare(key, ref, loaded.desired, spec.syncPolicy?.syncOptions ?? [], spec.ignoreDifferences ?? []);
 
       const { outcome, operationState, manual } = await this.#operate({
         key, app, ref, spec, source, previous, loaded, comparisons, credentials, log, emitted,
@@ -222,12 +226,12 @@ export class Reconciler {
     if (!current) return { operationState, manual };
 
     const op = current.operation ?? {};
+    const syncOptions = [...(app.spec.syncPolicy?.syncOptions ?? []), ...(op.sync?.syncOptions ?? [])];
     const revision = current.syncResult?.revision ?? loaded.revision;
     const sameTarget = revision === loaded.revision;
     const target = sameTarget ? loaded : await this.#load(ctx.key, app, source, revision, ctx.credentials, { refresh: false, remember: false });
     if (!sameTarget) await this.#watchTypes(target, []);
-    const comparisons = sameTarget ? ctx.comparisons : await this.#compare(ctx.key, ctx.ref, target.desired);
-    const syncOptions = [...(app.spec.syncPolicy?.syncOptions ?? []), ...(op.sync?.syncOptions ?? [])];
+    const comparisons = sameTarget ? ctx.comparisons : await this.#compare(ctx.key, ctx.ref, target.desired, syncOptions, ctx.spec.ignoreDifferences ?? []);
     const rules = deps.healthRules();
     const engine = await runSyncStep({
       app: ctx.ref, items: comparisons, hooks: target.hooks, results: current.syncResult?.resources ?? [],
@@ -240,7 +244,8 @@ export class Reconciler {
       health: (obj) => assessHealth(obj, rules),
       live: (type, ns, objName) => deps.cache.get(type, ns, objName),
       writer: deps.writer, discovery: deps.discovery, signal: deps.signal, logger: log,
-      onApplied: (k, desired, applied) => deps.comparisons.storeApplied(k, desired, applied),
+      onApplied: (k, desired, applied) => deps.comparisons.storeApplied(k, desired, applied, ctx.spec.ignoreDifferences ?? []),
+      ignore: { rules: ctx.spec.ignoreDifferences ?? [], jq: deps.jq },
     });
     current = { ...current, message: engine.message, syncResult: { ...current.syncResult, revision, source, resources: engine.results } };
     if (engine.phase === "Running") {
@@ -398,10 +403,11 @@ export class Reconciler {
     }
   }
 
-  async #compare(key: string, ref: AppRef, desired: DesiredObject[]): Promise<ResourceComparison[]> {
+  async #compare(key: string, ref: AppRef, desired: DesiredObject[], syncOptions: string[], ignoreRules: ResourceIgnoreDifferences[]): Promise<ResourceComparison[]> {
     const deps = this.#deps;
     const compared = await compareDesired(desired, {
-      cache: deps.cache, writer: deps.writer, comparisons: deps.comparisons, dryRunConcurrency: 8,
+      cache: deps.cache, writer: deps.writer, comparisons: deps.comparisons, dryRunConcurrency: 8, syncOptions,
+      ignore: { rules: ignoreRules, jq: deps.jq },
     });
     const wanted = new Set(desired.map((d) => keyString(d.key)));
     for (const owned of deps.ownership.owned(key)) {
@@ -411,7 +417,9 @@ export class Reconciler {
       if (!live || live.metadata.deletionTimestamp) continue;
       // Hooks are run by syncs and removed by their delete policy, never pruned as drift.
       if (hookSpec(live)) continue;
-      compared.push({ key: owned.key, type: owned.type, desired: undefined, live, inSync: false, requiresPruning: true,
+      // IgnoreExtraneous: an object left in the cluster on purpose does not make the app OutOfSync.
+      const extraneousIgnored = hasOption(objectCompareOptions(live), "IgnoreExtraneous");
+      compared.push({ key: owned.key, type: owned.type, desired: undefined, live, inSync: extraneousIgnored, requiresPruning: true,
         message: `tracked by ${ref.namespace}/${ref.name} but no longer in Git` });
     }
     return compared;

@@ -9,9 +9,18 @@ import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { compileFunction } from "node:vm";
 
+/** The WebAssembly API, typed here because the project's lib (es2024, no DOM) does not declare it. */
+export interface Wasm {
+  compile(bytes: Uint8Array): Promise<WasmModule>;
+  instantiate(module: WasmModule, imports: object): Promise<WasmInstance>;
+}
+export type WasmModule = { readonly __brand: "WebAssembly.Module" };
+type WasmInstance = { readonly exports: object };
+export const wasm = (globalThis as unknown as { WebAssembly: Wasm }).WebAssembly;
+
 export interface WorkerInit {
   /** jq.wasm compiled once by the parent and shared with every worker it starts. */
-  wasmModule: WebAssembly.Module;
+  wasmModule: WasmModule;
   maxMemoryBytes: number;
 }
 export interface WorkerRequest { id: number; program: string; input: string }
@@ -48,11 +57,11 @@ function instantiate(): Promise<JqModule> {
   return factory({
     // jq-web prints jq's stderr (debug, warnings) with console.warn: never into the controller's log.
     printErr: () => {},
-    instantiateWasm(imports: Record<string, Record<string, unknown>>, receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) {
+    instantiateWasm(imports: Record<string, Record<string, unknown>>, receive: (instance: WasmInstance, module: WasmModule) => void) {
       const env = imports.env ?? {};
       const grow = env.emscripten_resize_heap as (size: number) => number;
       env.emscripten_resize_heap = (size: number): number => ((size >>> 0) > init.maxMemoryBytes ? 0 : grow(size));
-      void WebAssembly.instantiate(init.wasmModule, imports as WebAssembly.Imports).then((instance) => receive(instance, init.wasmModule));
+      void wasm.instantiate(init.wasmModule, imports).then((instance) => receive(instance, init.wasmModule));
       return {};
     },
   });

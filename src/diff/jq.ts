@@ -12,7 +12,7 @@ import { Worker } from "node:worker_threads";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import type { WorkerInit, WorkerReply, WorkerRequest } from "./jq-worker.ts";
+import type { WasmModule, WorkerInit, WorkerReply, WorkerRequest, Wasm } from "./jq-worker.ts";
 
 export type JqPath = Array<string | number>;
 
@@ -66,10 +66,11 @@ interface Job {
 }
 
 const require = createRequire(import.meta.url);
-let wasmModule: Promise<WebAssembly.Module> | undefined;
+const wasm = (globalThis as unknown as { WebAssembly: Wasm }).WebAssembly;
+let wasmModule: Promise<WasmModule> | undefined;
 /** jq.wasm compiled once per process; each worker instantiates it (no recompilation on restart). */
-function compiledJq(): Promise<WebAssembly.Module> {
-  wasmModule ??= WebAssembly.compile(readFileSync(require.resolve("jq-web/jq.wasm")));
+function compiledJq(): Promise<WasmModule> {
+  wasmModule ??= wasm.compile(readFileSync(require.resolve("jq-web/jq.wasm")));
   return wasmModule;
 }
 
@@ -93,9 +94,12 @@ function wrap(expression: string, name: string): string {
   return `def ${name}: [path(\n${expression}\n)];`;
 }
 
-/** Compiles the expression without running it. */
+/**
+ * The expression alone as the program: run on no input at all, it is compiled and never executed. An
+ * expression that compiles alone also compiles, unchanged in meaning, inside wrap()'s parentheses.
+ */
 function checkProgram(expression: string): string {
-  return `${PRELUDE}\n${wrap(expression, "__tack_e")}\nif false then __tack_e else empty end`;
+  return `${PRELUDE}\n${expression}`;
 }
 
 /** One input line `[index, document]` per request; one output line `{"p": paths}` or `{"e": message}` each. */
@@ -138,6 +142,7 @@ class JqWorker {
   #worker: Worker | undefined;
   #ready: Promise<Worker> | undefined;
   #nextId = 1;
+  #tail: Promise<unknown> = Promise.resolve();
 
   constructor(timeoutMs: number, maxMemoryMb: number, startTimeoutMs: number) {
     this.#timeoutMs = timeoutMs;
@@ -174,7 +179,14 @@ class JqWorker {
     return this.#ready;
   }
 
-  async run(program: string, input: string): Promise<RunResult | RunFailure> {
+  /** Runs one program at a time: a request's deadline starts when the worker takes it up. */
+  run(program: string, input: string): Promise<RunResult | RunFailure> {
+    const result = this.#tail.then(() => this.#runNow(program, input));
+    this.#tail = result;
+    return result;
+  }
+
+  async #runNow(program: string, input: string): Promise<RunResult | RunFailure> {
     let worker: Worker;
     try {
       worker = await this.#start();
@@ -256,10 +268,14 @@ export class JqEvaluator {
   /** Stops the worker; later calls fail with kind "unavailable". */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#rejectQueued();
+    await this.#worker.stop();
+  }
+
+  #rejectQueued(): void {
     for (const job of this.#queue.splice(0)) {
       job.resolve({ error: new JqError(JqErrorKind.Unavailable, job.expression, `jq expression '${job.expression}' not evaluated: the evaluator is closed`) });
     }
-    await this.#worker.stop();
   }
 
   async #check(expression: string): Promise<JqError | null> {
@@ -268,7 +284,7 @@ export class JqEvaluator {
     let pending = this.#checking.get(expression);
     if (!pending) {
       pending = (async () => {
-        const result = await this.#worker.run(checkProgram(expression), "null");
+        const result = await this.#worker.run(checkProgram(expression), "");
         if (result.ok) return null;
         if (result.kind === "compile") return new JqError(JqErrorKind.Invalid, expression, `invalid jq expression '${expression}': ${compileMessage(result.message)}`);
         // A bound hit while compiling (pathological source): report it, do not remember it.
@@ -295,6 +311,7 @@ export class JqEvaluator {
     this.#busy = true;
     try {
       while (this.#queue.length > 0) {
+        if (this.#closed) { this.#rejectQueued(); break; }
         const batch = this.#takeBatch();
         await this.#runBatch(batch);
       }

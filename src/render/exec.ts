@@ -8,7 +8,7 @@ export type ToolName = "helm" | "kustomize" | "kubectl";
 
 /** The versions the project pins (hack/tools/build.sh builds them; the Dockerfile installs them). */
 export const PINNED_TOOL_VERSIONS: Readonly<Record<ToolName, string>> = Object.freeze({
-  helm: "v3.22.0", kustomize: "v5.8.3", kubectl: "any (kubectl kustomize)",
+  helm: "v3.22.0", kustomize: "v5.8.2", kubectl: "any (kubectl kustomize)",
 });
 
 const INSTALL_HINT: Record<ToolName, string> = {
@@ -50,7 +50,8 @@ export function runTool(run: ToolRun): Promise<string> {
     if (run.signal?.aborted) { reject(new ComparisonError(ErrorReason.RenderError, `${run.what}: cancelled`)); return; }
     const child = spawn(run.binary, run.args, {
       cwd: run.cwd, env: { PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin", ...run.env },
-      shell: false, stdio: ["pipe", "pipe", "pipe"], windowsHide: true,
+      // Its own process group, so that a timeout also stops what the tool started (plugins, a shell's sleep).
+      shell: false, stdio: ["pipe", "pipe", "pipe"], windowsHide: true, detached: true,
     });
     const out: Buffer[] = [];
     let outBytes = 0;
@@ -59,7 +60,7 @@ export function runTool(run: ToolRun): Promise<string> {
     const fail = (e: ComparisonError) => {
       if (failure) return;
       failure = e;
-      child.kill("SIGKILL");
+      try { if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL"); } catch { child.kill("SIGKILL"); }
     };
     const timer = setTimeout(() => fail(new ComparisonError(ErrorReason.RenderTimeout,
       `${run.what}: ${run.tool} did not finish within ${formatMs(run.timeoutMs)}; it was stopped (raise the render timeout if the chart is legitimately slow)`)),
@@ -91,6 +92,8 @@ export function runTool(run: ToolRun): Promise<string> {
         reject(new ComparisonError(ErrorReason.RenderError, `${run.what}: could not start ${run.tool}: ${clean(e.message)}`));
       }
     });
+    // A killed tool's grandchildren may hold its pipes open: a failure is reported when the tool itself exits.
+    child.on("exit", () => { if (failure) { done(); reject(failure); } });
     child.on("close", (code, signal) => {
       done();
       if (failure) { reject(failure); return; }

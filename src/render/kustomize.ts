@@ -179,8 +179,9 @@ export function envsubst(text: string, env: Record<string, string>): string {
     all === "$" ? "$" : env[braced ?? bare ?? ""] ?? "");
 }
 
-function labelArgs(map: Record<string, string>, transform: (v: string) => string): string {
-  return Object.keys(map).sort().map((k) => `${k}:${transform(map[k]!)}`).join(",");
+/** One `key:value` argument per entry, as Argo CD passes them. */
+function labelArgs(map: Record<string, string>, transform: (v: string) => string): string[] {
+  return Object.keys(map).sort().map((k) => `${k}:${transform(map[k]!)}`);
 }
 
 export async function renderKustomize(input: KustomizeRenderInput): Promise<KustomizeRenderOutput> {
@@ -215,10 +216,10 @@ export async function renderKustomize(input: KustomizeRenderInput): Promise<Kust
   if (spec.images?.length) await edit(["set", "image", ...spec.images.map((i) => envsubst(i, input.env))]);
   if (spec.replicas?.length) await edit(["set", "replicas", ...spec.replicas.map((r) => `${r.name}=${r.count}`)]);
   if (spec.commonLabels && Object.keys(spec.commonLabels).length > 0) {
-    await edit(["add", "label", labelArgs(spec.commonLabels, (v) => envsubst(v, input.env))]);
+    await edit(["add", "label", ...labelArgs(spec.commonLabels, (v) => envsubst(v, input.env))]);
   }
   if (spec.commonAnnotations && Object.keys(spec.commonAnnotations).length > 0) {
-    await edit(["add", "annotation", labelArgs(spec.commonAnnotations, (v) => v)]);
+    await edit(["add", "annotation", ...labelArgs(spec.commonAnnotations, (v) => v)]);
   }
   if (spec.namespace) await edit(["set", "namespace", "--", spec.namespace]);
   if (spec.components?.length) await edit(["add", "component", ...spec.components]);

@@ -12,6 +12,8 @@ import { KubeApiError, type ClusterWriter, type Discovery, type PropagationPolic
 import { errorMessage } from "../errors.ts";
 import type { HealthStatus } from "../health/index.ts";
 import { mapLimit } from "../util/concurrency.ts";
+import { ignoredPaths, respectIgnored, rulesFor, type ResourceIgnoreDifferences } from "../diff/ignore.ts";
+import type { JqEvaluator } from "../diff/jq.ts";
 import {
   applySteps, DeletePolicy, hasOption, LAST_WAVE, objectSyncOptions, optionValue, orderSteps, SyncPhase, syncWave,
   type HookSpec, type Step,
@@ -59,6 +61,8 @@ export interface EngineRequest<T extends SyncItem> {
   writer: ClusterWriter;
   discovery: Discovery;
   onApplied?: (key: ResourceKey, desired: KubeObject, applied: KubeObject) => void;
+  /** spec.ignoreDifferences: with RespectIgnoreDifferences=true, ignored fields keep their live values. */
+  ignore?: { rules: ResourceIgnoreDifferences[]; jq: JqEvaluator };
   signal: AbortSignal;
   logger: Logger;
   applyConcurrency?: number;
@@ -261,12 +265,23 @@ function record(results: ResourceResult[], item: SyncItem, step: Step, status: s
   });
 }
 
-/** SSA by default; Replace=true replaces; ServerSideApply=false writes a JSON merge patch; Validate=false relaxes validation. */
+/**
+ * SSA by default; Replace=true replaces; ServerSideApply=false writes a JSON merge patch. Validate=false also
+ * writes a merge patch: server-side apply checks every field against the schema whatever fieldValidation says.
+ */
 async function writeObject<T extends SyncItem>(req: EngineRequest<T>, item: T): Promise<KubeObject> {
   const options = [...req.syncOptions, ...objectSyncOptions(item.desired)];
   const validate = !hasOption(options, "Validate", "false");
+  const rules = req.ignore ? rulesFor(req.ignore.rules, item.key) : [];
+  if (hasOption(options, "RespectIgnoreDifferences") && item.live && rules.length > 0) {
+    // Fields the app ignores keep their live values (an HPA's replicas), so applying never resets them.
+    const paths = await ignoredPaths({ desiredOrPredicted: item.desired!, live: item.live, rules, jq: req.ignore!.jq });
+    item = { ...item, desired: respectIgnored(item.desired!, item.live, paths) };
+  }
   if (hasOption(options, "Replace")) return req.writer.replace(item.type, item.desired!, item.live, { dryRun: req.dryRun, validate });
-  if (hasOption(options, "ServerSideApply", "false")) return req.writer.mergeUpdate(item.type, item.desired!, item.live, { dryRun: req.dryRun, validate });
+  if (hasOption(options, "ServerSideApply", "false") || !validate) {
+    return req.writer.mergeUpdate(item.type, item.desired!, item.live, { dryRun: req.dryRun, validate });
+  }
   return req.writer.apply(item.type, item.desired!, { dryRun: req.dryRun, signal: req.signal, validate });
 }
 

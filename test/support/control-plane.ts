@@ -1,6 +1,12 @@
-// A real local control plane (etcd + kube-apiserver) for integration tests and the demo, in the style of
-// controller-runtime's envtest: real binaries built from the Go module proxy by hack/control-plane/build.sh,
-// loopback ports, throwaway certificates, and nothing left behind when the process ends.
+// A real local control plane for integration tests and the demo, in the style of controller-runtime's envtest:
+// real binaries built from the Go module proxy by hack/control-plane/build.sh, loopback ports, throwaway
+// certificates, and nothing left behind when the process ends.
+//
+// By default it is a small cluster where workloads really roll out: etcd, kube-apiserver, kube-controller-manager
+// (every controller that needs no cloud: deployments, statefulsets, jobs, garbage collector, namespaces, ...),
+// kube-scheduler, and kwok (sigs.k8s.io/kwok), which plays the kubelet for fake nodes: pods bound to them go
+// Running and Ready, a Job's pods succeed. hack/control-plane/kwok/stages.yaml says exactly how pods move, and how
+// a test makes one fail (SIMULATION below). `controllers: false` starts etcd and kube-apiserver only.
 //
 // Nothing in src/ may import this file.
 
@@ -19,23 +25,74 @@ import { promisify } from "node:util";
 export interface ControlPlaneOptions {
   log?: (line: string) => void;
   auditLog?: boolean /* default true */;
+  /**
+   * Default true: also run kube-controller-manager, kube-scheduler and kwok, and register fake nodes, so that pods
+   * run and Deployments, StatefulSets, DaemonSets and Jobs go through their real status transitions; garbage
+   * collection and namespace deletion work. false: etcd and kube-apiserver only (starts faster; objects are stored
+   * and served, nothing acts on them).
+   */
+  controllers?: boolean;
+  /** How many fake nodes to register when controllers run (default 2). */
+  nodes?: number;
 }
+
+/**
+ * How a test makes a simulated pod misbehave: annotations on the pod (put them on a workload's pod template),
+ * read by the kwok stages in hack/control-plane/kwok/stages.yaml. Without them a pod goes Running and Ready at once,
+ * and a Job's pod then succeeds.
+ *
+ * - `[SIMULATION.outcome]: SIMULATION.fail`: the pod's containers exit with code 1. With restartPolicy Never or
+ *   OnFailure the pod goes Running, then Failed (so a Job fails once its backoffLimit is used up; OnFailure is
+ *   simplified: a kubelet would restart the container in place). With restartPolicy Always (Deployments,
+ *   StatefulSets, DaemonSets) the pod goes Running but is never Ready, its containers waiting in CrashLoopBackOff
+ *   with restartCount 1: a rollout that never becomes Available (and exceeds its progressDeadlineSeconds).
+ * - `[SIMULATION.outcome]: SIMULATION.unready`: the pod goes Running with its containers running but never ready
+ *   (a failing readiness probe). A Job's unready pod never completes.
+ * - `[SIMULATION.delay]: "3s"` (a Go duration): waited before each of the pod's transitions, to watch a rollout
+ *   in progress.
+ */
+export const SIMULATION = {
+  outcome: "sim.tack.dev/outcome",
+  delay: "sim.tack.dev/delay",
+  fail: "fail",
+  unready: "unready",
+} as const;
+
+/** The annotations of SIMULATION, for a pod template: `simulatedPod({ outcome: "fail", delay: "2s" })`. */
+export function simulatedPod(sim: { outcome?: "fail" | "unready"; delay?: string }): Record<string, string> {
+  const annotations: Record<string, string> = {};
+  if (sim.outcome) annotations[SIMULATION.outcome] = sim.outcome;
+  if (sim.delay) annotations[SIMULATION.delay] = sim.delay;
+  return annotations;
+}
+
+/** Every fake node's capacity (and allocatable): room for any test, and small enough to make a pod unschedulable. */
+export const NODE_CAPACITY = { cpu: "32", memory: "128Gi", pods: "110", "ephemeral-storage": "100Gi" } as const;
 
 export interface ControlPlane {
   readonly server: string; // https://127.0.0.1:PORT
   readonly kubeconfigPath: string; // admin client certificate in group system:masters
   readonly auditLogPath: string | undefined; // JSON-lines audit log (level Metadata, all requests) when auditLog
   readonly dir: string; // the temp dir holding certs, etcd data, kubeconfig
-  /** Process ids, so that tests can prove that stop() leaves nothing running. */
-  readonly pids: { readonly etcd: number; readonly apiserver: number };
+  /** Process ids, so that tests can prove that stop() leaves nothing running. The last three only with controllers. */
+  readonly pids: {
+    readonly etcd: number;
+    readonly apiserver: number;
+    readonly controllerManager?: number;
+    readonly scheduler?: number;
+    readonly kwok?: number;
+  };
+  /** The fake nodes (Ready, untainted, capacity NODE_CAPACITY) that kwok runs pods on; empty without controllers. */
+  readonly nodes: readonly string[];
   /** Writes a kubeconfig for a client certificate user with the given name and groups (no RBAC is granted). */
   userKubeconfig(user: string, groups?: string[]): Promise<string>;
-  stop(): Promise<void>; // kills apiserver then etcd, waits for exit, removes dir. Idempotent.
+  stop(): Promise<void>; // kills kwok, scheduler, controller manager, apiserver, etcd; waits; removes dir. Idempotent.
 }
 
 const BUILD_SCRIPT = fileURLToPath(new URL("../../hack/control-plane/build.sh", import.meta.url));
-// kube-controller-manager and kube-scheduler are not started yet, so a cold cache does not pay for building them.
-const BINARIES = ["etcd", "kube-apiserver"] as const;
+const KWOK_STAGES = fileURLToPath(new URL("../../hack/control-plane/kwok/stages.yaml", import.meta.url));
+// All of them even for `controllers: false`: the lookup is per process, and a cached binary costs nothing.
+const BINARIES = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"] as const;
 
 const READY_TIMEOUT_MS = 60_000;
 const POLL_INTERVAL_MS = 50;
@@ -44,6 +101,13 @@ const SERVICE_CIDR = "10.0.0.0/24";
 const SERVICE_IP = "10.0.0.1"; // the first address of SERVICE_CIDR: the `kubernetes` Service's ClusterIP
 const CLUSTER_NAME = "tack-test";
 const ADMIN_USER = "tack-admin";
+const DEFAULT_NODES = 2;
+// kwok manages only the nodes that carry this annotation (kwok's documented convention), never a real one.
+const KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node";
+const POD_CIDR = "10.244.0.0/16"; // kwok's pod IPs; its default (10.0.0.0/24) would overlap SERVICE_CIDR
+// Controllers that need a cloud provider or node CIDR allocation, which this cluster has neither of: without them
+// they only log that they are skipped.
+const CONTROLLERS = "*,-cloud-node-lifecycle-controller,-service-lb-controller,-node-route-controller,-node-ipam-controller";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Binaries
@@ -143,9 +207,9 @@ interface Proc {
   exit: Exit | undefined;
 }
 
-function launch(name: string, bin: string, args: string[]): Proc {
+function launch(name: string, bin: string, args: string[], env?: Record<string, string>): Proc {
   installHandlers();
-  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"], env: env && { ...process.env, ...env } });
   liveChildren.add(child);
   const tail: string[] = [];
   forEachLine(child.stdout, (line) => keepTail(tail, line));
@@ -358,9 +422,15 @@ async function freePorts(count: number): Promise<number[]> {
   return ports;
 }
 
-function getReadyz(agent: Agent, server: string): Promise<{ status: number; body: string }> {
+interface Response {
+  status: number;
+  body: string;
+}
+
+function call(agent: Agent, url: string, method = "GET", json?: unknown): Promise<Response> {
   return new Promise((resolve, reject) => {
-    const req = request(`${server}/readyz?verbose`, { agent, timeout: 5_000 }, (res) => {
+    const headers = json === undefined ? {} : { "content-type": "application/json" };
+    const req = request(url, { agent, method, headers, timeout: 5_000 }, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => (body += chunk));
@@ -369,7 +439,7 @@ function getReadyz(agent: Agent, server: string): Promise<{ status: number; body
     });
     req.on("timeout", () => req.destroy(new Error("request timed out")));
     req.on("error", reject);
-    req.end();
+    req.end(json === undefined ? undefined : JSON.stringify(json));
   });
 }
 
@@ -436,7 +506,11 @@ async function startOnce(binDir: string, opts: ControlPlaneOptions): Promise<Con
     ownedDirs.add(etcdDir);
     liveDirs.add(etcdDir);
 
-    const [[etcdPort, apiPort], pki] = await Promise.all([freePorts(2), createCa(dir)]);
+    const controllers = opts.controllers ?? true;
+    const [[etcdPort, apiPort, kcmPort, schedulerPort], pki] = await Promise.all([
+      freePorts(controllers ? 4 : 2),
+      createCa(dir),
+    ]);
     if (etcdPort === undefined || apiPort === undefined) throw new Error("could not allocate ports");
     const server = `https://127.0.0.1:${apiPort}`;
     const [serving, admin, sa] = await Promise.all([
@@ -444,6 +518,11 @@ async function startOnce(binDir: string, opts: ControlPlaneOptions): Promise<Con
       issue(pki, ADMIN_USER, clientSubject(ADMIN_USER, ["system:masters"]), "client"),
       writeServiceAccountKeys(dir),
     ]);
+    // Written now, while etcd and the apiserver start: the controllers are launched the moment it is ready.
+    const components = controllers
+      ? prepareComponents(dir, server, pki, { kcmPort, schedulerPort, serving, sa })
+      : undefined;
+    components?.catch(() => {}); // awaited below; if the apiserver fails first, this must not be an unhandled rejection
 
     const auditLogPath = opts.auditLog === false ? undefined : join(dir, "audit.log");
     const auditArgs: string[] = [];
@@ -503,23 +582,46 @@ async function startOnce(binDir: string, opts: ControlPlaneOptions): Promise<Con
       writeKubeconfig(kubeconfigPath, server, pki, ADMIN_USER, admin),
     ]);
     const agent = new Agent({ ca, cert, key, keepAlive: true });
+    let nodes: string[] = [];
     try {
       await waitReady(agent, server, procs);
+      if (components) {
+        const apiReady = performance.now();
+        procs.push(...launchComponents(binDir, await components));
+        nodes = await registerNodes(agent, server, opts.nodes ?? DEFAULT_NODES, procs);
+        log(`control plane: controllers, scheduler, kwok and ${nodes.length} Ready nodes in ${secondsSince(apiReady)} s`);
+      }
     } finally {
       agent.destroy();
     }
 
-    const seconds = ((performance.now() - started) / 1000).toFixed(2);
-    log(`control plane: ${server} ready in ${seconds} s (dir ${dir})`);
+    log(`control plane: ${server} ready in ${secondsSince(started)} s (dir ${dir})`);
+    // A component that dies later (not by stop()) leaves tests waiting for rollouts that never come: say why, on
+    // stderr when the caller gave no log.
+    const warn = opts.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
+    for (const proc of procs) {
+      void proc.exited.then((exit) => {
+        if (!stopping) warn(`control plane: ${proc.name} ${describeExit(exit)} while running${formatTail(proc.name, proc.tail)}`);
+      });
+    }
 
     let users = 0;
-    const [etcd, apiserver] = procs;
+    const pid = (name: string) => procs.find((p) => p.name === name)?.child.pid;
     return {
       server,
       kubeconfigPath,
       auditLogPath,
       dir,
-      pids: { etcd: etcd?.child.pid ?? 0, apiserver: apiserver?.child.pid ?? 0 },
+      pids: {
+        etcd: pid("etcd") ?? 0,
+        apiserver: pid("kube-apiserver") ?? 0,
+        ...(components && {
+          controllerManager: pid("kube-controller-manager"),
+          scheduler: pid("kube-scheduler"),
+          kwok: pid("kwok"),
+        }),
+      },
+      nodes,
       async userKubeconfig(user: string, groups: string[] = []): Promise<string> {
         const n = ++users;
         const cred = await issue(pki, `user-${n}`, clientSubject(user, groups), "client");
@@ -535,25 +637,172 @@ async function startOnce(binDir: string, opts: ControlPlaneOptions): Promise<Con
   }
 }
 
-async function waitReady(agent: Agent, server: string, procs: readonly Proc[]): Promise<void> {
+const secondsSince = (start: number) => ((performance.now() - start) / 1000).toFixed(2);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Controllers, scheduler, simulated nodes
+
+interface Components {
+  readonly kcm: { kubeconfig: string; port: number; caCert: string; caKey: string; serving: Issued; saKey: string };
+  readonly scheduler: { kubeconfig: string; port: number; serving: Issued };
+  readonly kwok: { kubeconfig: string; workDir: string };
+}
+
+/**
+ * Certificates and kubeconfigs for the three components. Each has its own user (so that the audit log and
+ * managedFields tell them apart from the admin and from Tack), in system:masters: kube-controller-manager runs
+ * with --use-service-account-credentials=false, so one identity needs every controller's permissions.
+ */
+async function prepareComponents(
+  dir: string,
+  server: string,
+  pki: Pki,
+  ports: { kcmPort: number | undefined; schedulerPort: number | undefined; serving: Issued; sa: { privateKey: string } },
+): Promise<Components> {
+  const { kcmPort, schedulerPort, serving, sa } = ports;
+  if (kcmPort === undefined || schedulerPort === undefined) throw new Error("could not allocate ports");
+  const kubeconfig = async (file: string, user: string) => {
+    const cred = await issue(pki, file, clientSubject(user, ["system:masters"]), "client");
+    const path = join(dir, `${file}.kubeconfig`);
+    await writeKubeconfig(path, server, pki, user, cred);
+    return path;
+  };
+  const workDir = join(dir, "kwok");
+  const [kcm, scheduler, kwok] = await Promise.all([
+    kubeconfig("kube-controller-manager", "system:kube-controller-manager"),
+    kubeconfig("kube-scheduler", "system:kube-scheduler"),
+    kubeconfig("kwok", "kwok"),
+    mkdir(workDir),
+  ]);
+  return {
+    // They serve /healthz over HTTPS; the apiserver's serving certificate (for 127.0.0.1) spares two more.
+    kcm: { kubeconfig: kcm, port: kcmPort, caCert: pki.caCert, caKey: pki.caKey, serving, saKey: sa.privateKey },
+    scheduler: { kubeconfig: scheduler, port: schedulerPort, serving },
+    kwok: { kubeconfig: kwok, workDir },
+  };
+}
+
+/**
+ * Started once the apiserver is ready, not with it: kube-controller-manager gives up (exits) when the apiserver is
+ * not healthy within 10 s of its start, which a loaded 2-core machine can exceed.
+ */
+function launchComponents(binDir: string, c: Components): Proc[] {
+  return [
+    launch("kube-controller-manager", join(binDir, "kube-controller-manager"), [
+      `--kubeconfig=${c.kcm.kubeconfig}`,
+      "--bind-address=127.0.0.1",
+      `--secure-port=${c.kcm.port}`,
+      `--tls-cert-file=${c.kcm.serving.certPath}`,
+      `--tls-private-key-file=${c.kcm.serving.keyPath}`,
+      `--controllers=${CONTROLLERS}`,
+      "--leader-elect=false",
+      "--use-service-account-credentials=false",
+      `--service-account-private-key-file=${c.kcm.saKey}`,
+      `--root-ca-file=${c.kcm.caCert}`,
+      `--cluster-signing-cert-file=${c.kcm.caCert}`,
+      `--cluster-signing-key-file=${c.kcm.caKey}`,
+      `--cluster-name=${CLUSTER_NAME}`,
+    ]),
+    launch("kube-scheduler", join(binDir, "kube-scheduler"), [
+      `--kubeconfig=${c.scheduler.kubeconfig}`,
+      "--bind-address=127.0.0.1",
+      `--secure-port=${c.scheduler.port}`,
+      `--tls-cert-file=${c.scheduler.serving.certPath}`,
+      `--tls-private-key-file=${c.scheduler.serving.keyPath}`,
+      "--leader-elect=false",
+    ]),
+    launch(
+      "kwok",
+      join(binDir, "kwok"),
+      [
+        `--kubeconfig=${c.kwok.kubeconfig}`,
+        `--config=${KWOK_STAGES}`,
+        "--manage-all-nodes=false",
+        `--manage-nodes-with-annotation-selector=${KWOK_NODE_ANNOTATION}=fake`,
+        `--cidr=${POD_CIDR}`,
+      ],
+      // kwok also reads $KWOK_WORKDIR/kwok.yaml (default ~/.kwok): a developer's own kwok config must not leak in.
+      { KWOK_WORKDIR: c.kwok.workDir },
+    ),
+  ];
+}
+
+/**
+ * Registers the fake nodes and waits until they are usable: kwok has made them Ready, and the node lifecycle
+ * controller has removed the not-ready taint the apiserver put on them at creation. That proves kwok and
+ * kube-controller-manager work before any test relies on them (a pod created earlier would wait in the
+ * scheduler's backoff instead of running at once).
+ */
+async function registerNodes(agent: Agent, server: string, count: number, procs: readonly Proc[]): Promise<string[]> {
+  const names = Array.from({ length: count }, (_, i) => `kwok-node-${i + 1}`);
+  await Promise.all(
+    names.map(async (name) => {
+      const node = {
+        apiVersion: "v1",
+        kind: "Node",
+        metadata: {
+          name,
+          annotations: { [KWOK_NODE_ANNOTATION]: "fake", "node.alpha.kubernetes.io/ttl": "0" },
+          labels: {
+            "kubernetes.io/hostname": name,
+            "kubernetes.io/os": "linux",
+            "kubernetes.io/arch": "amd64",
+            type: "kwok",
+          },
+        },
+        spec: {},
+        status: { capacity: NODE_CAPACITY, allocatable: NODE_CAPACITY },
+      };
+      const res = await call(agent, `${server}/api/v1/nodes`, "POST", node);
+      if (res.status !== 201) throw new StartFailure(`creating node ${name}: HTTP ${res.status} ${res.body}`, procs);
+    }),
+  );
+  await waitFor(procs, "fake nodes Ready and untainted", async () => {
+    const res = await call(agent, `${server}/api/v1/nodes?labelSelector=type%3Dkwok`);
+    if (res.status !== 200) return `HTTP ${res.status}`;
+    const items = (JSON.parse(res.body) as { items: NodeObject[] }).items;
+    const waiting = names.filter((name) => {
+      const node = items.find((n) => n.metadata.name === name);
+      const ready = node?.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
+      return !ready || (node?.spec?.taints?.length ?? 0) > 0;
+    });
+    return waiting.length === 0 ? true : `waiting for ${waiting.join(", ")}`;
+  });
+  return names;
+}
+
+interface NodeObject {
+  metadata: { name: string };
+  spec?: { taints?: unknown[] };
+  status?: { conditions?: { type: string; status: string }[] };
+}
+
+/** Polls check (true = done, a string = what is still awaited) until the deadline or until a process exits. */
+async function waitFor(procs: readonly Proc[], what: string, check: () => Promise<true | string>): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   const anyExit = Promise.race(procs.map((p) => p.exited));
-  let last = "no response yet";
+  let last = "not checked yet";
   for (;;) {
     const dead = procs.find((p) => p.exit);
-    if (dead?.exit) throw new StartFailure(`${dead.name} ${describeExit(dead.exit)} before ${server} was ready`, procs);
-    if (Date.now() > deadline) {
-      throw new StartFailure(`${server} not ready after ${READY_TIMEOUT_MS / 1000} s; last /readyz: ${last}`, procs);
-    }
+    if (dead?.exit) throw new StartFailure(`${dead.name} ${describeExit(dead.exit)} while waiting for ${what}`, procs);
+    if (Date.now() > deadline) throw new StartFailure(`${what}: not done after ${READY_TIMEOUT_MS / 1000} s; ${last}`, procs);
     try {
-      const { status, body } = await getReadyz(agent, server);
-      if (status === 200) return;
-      // ?verbose lists every check; the failing ones ("[-]…") say what the apiserver is still waiting for.
-      const failing = body.split("\n").filter((line) => line.startsWith("[-]"));
-      last = `HTTP ${status}${failing.length ? `: ${failing.join("; ")}` : ""}`;
+      const result = await check();
+      if (result === true) return;
+      last = result;
     } catch (err) {
       last = (err as Error).message;
     }
     await Promise.race([sleep(POLL_INTERVAL_MS), anyExit]);
   }
+}
+
+async function waitReady(agent: Agent, server: string, procs: readonly Proc[]): Promise<void> {
+  await waitFor(procs, `${server}/readyz`, async () => {
+    const { status, body } = await call(agent, `${server}/readyz?verbose`);
+    if (status === 200) return true;
+    // ?verbose lists every check; the failing ones ("[-]…") say what the apiserver is still waiting for.
+    const failing = body.split("\n").filter((line) => line.startsWith("[-]"));
+    return `last /readyz: HTTP ${status}${failing.length ? `: ${failing.join("; ")}` : ""}`;
+  });
 }

@@ -140,10 +140,10 @@ Exit status: 0 reached, 1 timed out or the app is gone.`,
   -y, --yes               do not ask for confirmation (only asked on a terminal)
   --wait                  wait until the Application is gone; --timeout bounds the wait
 
-With cascade (the default) the finalizer ${"resources-finalizer.tack.dev"} is added before the delete, as Argo CD
+With cascade (the default) the finalizer resources-finalizer.tack.dev is added before the delete, as Argo CD
 does with resources-finalizer.argocd.argoproj.io: the controller deletes the app's resources, then removes the
-finalizer. (The controller's handling of this finalizer is tracked separately; until it lands, an app deleted
-with cascade stays in Terminating: remove the finalizer with tack app delete NAME --cascade=false.)`,
+finalizer, and the Application goes. --cascade=false removes that finalizer (also from an app already being
+deleted), so the resources stay.`,
     run: (p, io) => deleteCommand(p, openSession(p, io), io),
   },
 };

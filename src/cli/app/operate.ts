@@ -3,6 +3,7 @@
 // controller does the work, and these commands follow its progress on the Application's status.
 import type { Application, Operation } from "../../api/index.ts";
 import { Annotation, OperationPhase } from "../../api/index.ts";
+import { KubeApiError } from "../../cluster/index.ts";
 import { bool, flag, seconds, type Parsed } from "./args.ts";
 import { sleep, type CliIO, type Session } from "./context.ts";
 import { CliError, UsageError } from "./errors.ts";
@@ -11,7 +12,15 @@ import { isAutomated, oneName } from "./view.ts";
 
 /** Added by `tack app delete` (cascade): the controller deletes the app's resources, then removes it. */
 export const RESOURCES_FINALIZER = "resources-finalizer.tack.dev";
+/** Ours or Argo CD's, with or without a propagation suffix (".../background"): the controller honours them all. */
+function isResourcesFinalizer(f: string): boolean {
+  return /^resources-finalizer\.(tack\.dev|argocd\.argoproj\.io)(\/|$)/.test(f);
+}
 const TERMINAL = new Set<string>([OperationPhase.Succeeded, OperationPhase.Failed, OperationPhase.Error]);
+
+function isConflict(err: unknown): boolean {
+  return err instanceof CliError && err.cause instanceof KubeApiError && err.cause.isConflict;
+}
 
 function clock(): string { return new Date().toTimeString().slice(0, 8); }
 
@@ -45,10 +54,22 @@ async function startSync(session: Session, io: CliIO, app: Application, sync: No
   if (busy) {
     throw new CliError(`cannot start a ${opts.what} of ${namespace}/${name}: ${busy}. Wait for it with: tack app wait ${name} -n ${namespace} --operation`, 1);
   }
-  const before = app.status?.operationState?.startedAt;
+  let current = app;
   const operation: Operation = { sync, initiatedBy: { username: session.username } };
-  // resourceVersion makes the write conditional: an operation someone else set meanwhile is not overwritten.
-  await session.apps.mergePatch(namespace, name, { metadata: { resourceVersion: app.metadata.resourceVersion }, operation });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      // resourceVersion makes the write conditional: an operation someone else set meanwhile is not overwritten.
+      await session.apps.mergePatch(namespace, name, { metadata: { resourceVersion: current.metadata.resourceVersion }, operation });
+      break;
+    } catch (err) {
+      // The controller writes status often (each write bumps resourceVersion): read again, check again, retry.
+      if (attempt >= 5 || !isConflict(err)) throw err;
+      current = await session.apps.get(namespace, name);
+      const nowBusy = operationInProgress(current);
+      if (nowBusy) throw new CliError(`cannot start a ${opts.what} of ${namespace}/${name}: ${nowBusy}. Wait for it with: tack app wait ${name} -n ${namespace} --operation`, 1);
+    }
+  }
+  const before = current.status?.operationState?.startedAt;
   const details = [sync.revision ? `revision ${sync.revision}` : "", sync.prune ? "prune" : "", sync.dryRun ? "dry run" : ""].filter(Boolean);
   io.stderr(`${opts.what === "rollback" ? "Rollback" : "Sync"} of ${namespace}/${name} requested${details.length ? ` (${details.join(", ")})` : ""}.\n`);
   if (opts.async) return 0;
@@ -140,10 +161,10 @@ export async function waitCommand(parsed: Parsed, session: Session, io: CliIO): 
   const timeout = seconds("tack app wait", parsed, "timeout");
   const until = deadline(timeout);
   const goals = [wantSync ? "Synced" : "", wantHealth ? "Healthy" : "", wantOperation ? "no operation running" : ""].filter(Boolean).join(", ");
-  io.stderr(`Waiting for ${session.namespace}/${name}: ${goals}${timeout ? ` (timeout ${timeout}s)` : ""}\n`);
   let last = "";
-  for (;;) {
+  for (let first = true; ; first = false) {
     const app = await session.apps.get(session.namespace, name);
+    if (first) io.stderr(`Waiting for ${session.namespace}/${name}: ${goals}${timeout ? ` (timeout ${timeout}s)` : ""}\n`);
     const s = app.status ?? {};
     const sync = s.sync?.status ?? "Unknown";
     const health = s.health?.status ?? "Unknown";
@@ -171,15 +192,15 @@ export async function deleteCommand(parsed: Parsed, session: Session, io: CliIO)
   }
   for (let attempt = 0; ; attempt++) {
     const finalizers = app.metadata.finalizers ?? [];
-    const has = finalizers.includes(RESOURCES_FINALIZER);
+    const has = finalizers.some(isResourcesFinalizer);
     if (cascade === has) break;
-    const next = cascade ? [...finalizers, RESOURCES_FINALIZER] : finalizers.filter((f) => f !== RESOURCES_FINALIZER);
+    const next = cascade ? [...finalizers, RESOURCES_FINALIZER] : finalizers.filter((f) => !isResourcesFinalizer(f));
     try {
       await session.apps.mergePatch(namespace, name, { metadata: { resourceVersion: app.metadata.resourceVersion, finalizers: next } });
       break;
     } catch (err) {
       // Someone wrote the app meanwhile: read it again (finalizers are a list; a blind write could drop theirs).
-      if (attempt >= 3 || !(err instanceof CliError && /conflict|modified/i.test(err.message))) throw err;
+      if (attempt >= 5 || !isConflict(err)) throw err;
       app = await session.apps.get(namespace, name);
     }
   }

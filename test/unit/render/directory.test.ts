@@ -4,7 +4,7 @@ import { mkdtemp, mkdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { renderDirectory, globToRegExp } from "../../../src/render/directory.ts";
-import { render } from "../../../src/render/index.ts";
+import { detectSourceType, render } from "../../../src/render/index.ts";
 import { ComparisonError, InvalidSpecError } from "../../../src/errors.ts";
 
 let root: string;
@@ -58,7 +58,12 @@ test("paths stay inside the checkout", async () => {
     err instanceof ComparisonError && err.reason === "PathNotFound" && /missing/.test(err.message));
 });
 
-test("a Kustomize directory is detected and refused until Kustomize rendering lands", async () => {
-  await assert.rejects(render({ checkoutDir: root, source: { repoURL: "https://x", path: "kust" }, maxBytes: 1e6, appName: "a", destinationNamespace: "n" }),
-    (err: unknown) => err instanceof InvalidSpecError && /Kustomize source detected/.test(err.message));
+test("a Kustomize directory is detected as Kustomize (rendered by kustomize.ts: see golden.test.ts)", async () => {
+  assert.equal(await detectSourceType(root, "kust"), "Kustomize");
+  assert.equal(await detectSourceType(root, "app"), "Directory");
+  await assert.rejects(render({ checkoutDir: root, source: { repoURL: "https://x", path: "kust" }, maxBytes: 1e6, appName: "a", destinationNamespace: "n",
+    options: { kustomizeBinary: join(root, "no-kustomize") } }),
+    (err: unknown) => err instanceof ComparisonError && err.reason === "ToolNotFound" && /kustomize not found/.test(err.message));
+  await assert.rejects(render({ checkoutDir: root, source: { repoURL: "https://x", path: "app", plugin: {} }, maxBytes: 1e6, appName: "a", destinationNamespace: "n" }),
+    (err: unknown) => err instanceof InvalidSpecError);
 });
