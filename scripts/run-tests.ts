@@ -3,6 +3,7 @@
 // summary CI reads. Extra arguments are passed to `node --test` (e.g. a file or --test-name-pattern).
 import { spawnSync } from "node:child_process";
 import { ensureControlPlaneBinaries } from "../test/support/control-plane.ts";
+import { ensurePrometheus } from "./ensure-prometheus.ts";
 
 function run(label: string, command: string, args: string[]): void {
   process.stderr.write(`\n== ${label}\n`);
@@ -22,9 +23,12 @@ if (!process.env.TACK_TEST_KUBECONFIG) {
   const dir = await ensureControlPlaneBinaries((line) => process.stderr.write(`${line}\n`));
   process.stderr.write(`   ${dir}\n`);
 }
+process.stderr.write("== promtool and prometheus (Debian's prometheus package)\n");
+await ensurePrometheus((line) => process.stderr.write(`${line}\n`));
 run("typecheck", process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json", "--noEmit"]);
 run("crds/ matches src/api", process.execPath, ["scripts/gen-crds.ts", "--check"]);
+run("deploy/monitoring/rules.yml matches prometheus-rule.yaml", process.execPath, ["scripts/gen-monitoring-rules.ts", "--check"]);
 run("tests", process.execPath, [
   "--test", "--test-reporter=spec", "--test-timeout=300000", ...flags,
-  ...(files.length > 0 ? files : ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"]),
+  ...(files.length > 0 ? files : ["test/unit/**/*.test.ts", "test/monitoring/**/*.test.ts", "test/integration/**/*.test.ts"]),
 ]);

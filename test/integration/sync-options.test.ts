@@ -120,7 +120,9 @@ test("Validate=false lets the server ignore unknown fields; by default they are 
   const refused = await waitForApp(kube, "tack-system", "strict", (s) => s.operationState?.phase === "Failed" || /notAField/.test(JSON.stringify(s.resources ?? [])), "refused");
   assert.match(JSON.stringify(refused), /notAField/);
   await createApp("lenient", { "app/cm.yaml": bad }, { automated: {}, syncOptions: ["Validate=false"] });
-  await waitForApp(kube, "tack-system", "lenient", succeededAt(), "applied without validation");
+  await waitForApp(kube, "tack-system", "lenient", succeededAt(), "applied without validation").catch(async (err: Error) => {
+    throw new Error(`${err.message}: ${JSON.stringify((await kube.app("tack-system", "lenient"))?.status)}`);
+  });
   assert.ok(await kube.get("v1", "ConfigMap", "lenient", "typo"));
 });
 
