@@ -38,6 +38,15 @@ export const ConfigSchema = z.object({
   pruneGuardPercent: z.coerce.number().min(0).max(100).default(50),
   /** Grace period for in-flight work on SIGTERM before exiting anyway. */
   shutdownGraceSeconds: seconds(25),
+  /** Run as one of several replicas: only the holder of the Lease `tack-controller` reconciles. */
+  leaderElect: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
+  leaseDurationSeconds: seconds(15),
+  leaseRenewDeadlineSeconds: seconds(10),
+  leaseRetryPeriodSeconds: seconds(2),
+  /** This replica's identity in the Lease (the Pod name in a cluster). */
+  podName: z.string().default(`tack-${process.pid}`),
+  /** Largest webhook body accepted, in bytes; larger ones get 413 unread. */
+  webhookMaxBodyBytes: z.coerce.number().int().positive().default(1024 * 1024),
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
@@ -62,6 +71,12 @@ const ENV_KEYS: Record<string, keyof z.infer<typeof ConfigSchema>> = {
   TACK_SYNC_TIMEOUT_SECONDS: "syncTimeoutSeconds",
   TACK_PRUNE_GUARD_PERCENT: "pruneGuardPercent",
   TACK_LOG_LEVEL: "logLevel",
+  TACK_WEBHOOK_MAX_BODY_BYTES: "webhookMaxBodyBytes",
+  TACK_LEADER_ELECT: "leaderElect",
+  TACK_LEASE_DURATION_SECONDS: "leaseDurationSeconds",
+  TACK_LEASE_RENEW_DEADLINE_SECONDS: "leaseRenewDeadlineSeconds",
+  TACK_LEASE_RETRY_PERIOD_SECONDS: "leaseRetryPeriodSeconds",
+  POD_NAME: "podName",
 };
 
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);

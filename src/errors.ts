@@ -16,6 +16,8 @@ export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
 export const ErrorReason = {
   InvalidSpec: "InvalidSpec",
   ProjectNotFound: "ProjectNotFound",
+  ProjectPolicyViolation: "ProjectPolicyViolation",
+  SyncWindowClosed: "SyncWindowClosed",
   RepositoryUnreachable: "RepositoryUnreachable",
   RepositoryAuthFailed: "RepositoryAuthFailed",
   RevisionNotFound: "RevisionNotFound",

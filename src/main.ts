@@ -6,6 +6,7 @@ import { Controller } from "./controller/controller.ts";
 import { RepoCache } from "./git/index.ts";
 import { Metrics } from "./metrics/index.ts";
 import { startServer, type RunningServer } from "./server/index.ts";
+import { createWebhookHandler } from "./server/webhooks/index.ts";
 import { redactUrlCredentials } from "./redact.ts";
 
 export const VERSION = "0.1.0";
@@ -52,7 +53,13 @@ export async function startTack(config: Config, options: { logger?: Logger; proc
     onRequest: (e) => metrics.observeGit(redactUrlCredentials(e.repo), e.type, e.ok, e.durationMs / 1000),
   });
   const controller = new Controller({ config, logger, metrics, client, repos });
-  const server = await startServer({ host: config.httpHost, port: config.httpPort, metrics, ready: () => controller.ready(), logger });
+  const webhook = createWebhookHandler({
+    secrets: () => controller.webhookSecrets(),
+    onPush: (push) => controller.handlePush(push),
+    maxBodyBytes: config.webhookMaxBodyBytes,
+    logger,
+  });
+  const server = await startServer({ host: config.httpHost, port: config.httpPort, metrics, ready: () => controller.ready(), logger, webhook });
   logger.info({ port: server.port, server: client.server }, "tack starting");
   try {
     await controller.start();

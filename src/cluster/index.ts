@@ -4,4 +4,5 @@ export { KubeClient, KubeApiError, KubeConnectionError, resourceOf, type Request
 export { Discovery, resourcePath, type ResourceType } from "./discovery.ts";
 export { Informer, slim, objectKey, type ChangeType, type ChangeHandler } from "./informer.ts";
 export { LiveCache, type LiveChangeHandler } from "./live-cache.ts";
-export { ClusterWriter, type PropagationPolicy, type WriteOptions } from "./writes.ts";
+export { ClusterWriter, NotLeaderError, type PropagationPolicy, type WriteOptions } from "./writes.ts";
+export { LeaderElector, type LeaderElectorOptions } from "./lease.ts";

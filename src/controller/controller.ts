@@ -3,12 +3,15 @@
 import type { Logger } from "pino";
 import type { KubeObject } from "../api/index.ts";
 import { API_GROUP, API_VERSION, Annotation, Label } from "../api/index.ts";
-import { ClusterWriter, Discovery, Informer, LiveCache, type KubeClient } from "../cluster/index.ts";
+import { randomUUID } from "node:crypto";
+import { ClusterWriter, Discovery, Informer, LeaderElector, LiveCache, type KubeClient } from "../cluster/index.ts";
 import type { Config } from "../config.ts";
 import type { RepoCache } from "../git/index.ts";
 import { compileHealthRules, HEALTH_RULES_CONFIGMAP, type CustomHealthRules } from "../health/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 import { JqEvaluator } from "../diff/jq.ts";
+import { normalizeRepoURL } from "../git/index.ts";
+import type { Push, WebhookSecrets } from "../server/webhooks/index.ts";
 import { ComparisonCache } from "./compare.ts";
 import { EventRecorder } from "./events.ts";
 import { OwnershipIndex } from "./ownership.ts";
@@ -24,6 +27,11 @@ export interface ControllerOptions {
 }
 
 const SYNC_TIMEOUT_MS = 60_000;
+/** The Secret holding webhook secrets, in Tack's namespace. */
+export const WEBHOOK_SECRET = "tack-webhook";
+const PUSH_COALESCE_MS = 150;
+/** The Lease replicas compete for, in Tack's namespace. */
+export const LEASE_NAME = "tack-controller";
 
 export class Controller {
   readonly queue: WorkQueue;
@@ -35,11 +43,18 @@ export class Controller {
   readonly #projects: Informer;
   readonly #repoSecrets: Informer;
   readonly #healthRuleConfig: Informer;
+  readonly #webhookSecret: Informer;
+  /** Apps named by pushes received in the current coalescing window. */
+  #pendingPushes: Push[] = [];
+  #pushTimer: NodeJS.Timeout | undefined;
   #healthRules: CustomHealthRules | undefined;
   readonly #reconciler: Reconciler;
   readonly #ownership = new OwnershipIndex();
   readonly #jq = new JqEvaluator({ timeoutMs: 1_000, maxMemoryMb: 256 });
   #started = false;
+  /** The current leadership term: never aborted without leader election; aborted the moment a Lease is lost. */
+  #term: AbortSignal = new AbortController().signal;
+  #elector: LeaderElector | undefined;
   #gaugeTimer: NodeJS.Timeout | undefined;
 
   constructor(options: ControllerOptions) {
@@ -47,7 +62,7 @@ export class Controller {
     const { client, config, logger, metrics } = options;
     this.discovery = new Discovery(client);
     this.cache = new LiveCache(client, { logger, syncTimeoutMs: SYNC_TIMEOUT_MS });
-    const writer = new ClusterWriter(client);
+    const writer = new ClusterWriter(client, { leadership: () => this.#term });
     const appNamespaces = new Set(config.applicationNamespaces);
     const watched = (ns: string | undefined) => appNamespaces.size === 0 || appNamespaces.has(ns ?? "");
 
@@ -79,6 +94,10 @@ export class Controller {
         this.#enqueueApps(() => true);
       },
     });
+    this.#webhookSecret = new Informer(client, {
+      path: `/api/v1/namespaces/${encodeURIComponent(config.namespace)}/secrets`,
+      fieldSelector: `metadata.name=${WEBHOOK_SECRET}`, logger,
+    });
     this.cache.onChange((type, change, obj) => {
       for (const key of this.#ownership.observe(type, change, obj)) this.queue.add(key);
     });
@@ -107,8 +126,10 @@ export class Controller {
   async start(): Promise<void> {
     const { logger, metrics, client } = this.#options;
     await this.discovery.refresh();
+    const { config } = this.#options;
+    if (config.leaderElect) this.queue.pause();   // a standby keeps its caches warm but writes nothing
     // Projects and credentials first: the first reconciles need them.
-    const prerequisites = [this.#repoSecrets, this.#projects, this.#healthRuleConfig];
+    const prerequisites = [this.#repoSecrets, this.#projects, this.#healthRuleConfig, this.#webhookSecret];
     for (const informer of prerequisites) informer.start();
     await Promise.all(prerequisites.map((i) => i.waitForSync(SYNC_TIMEOUT_MS)));
     this.#applications.start();
@@ -119,22 +140,79 @@ export class Controller {
     }, 2_000);
     this.#gaugeTimer.unref();
     this.#started = true;
-    logger.info({ applications: this.#applications.size }, "controller started");
+    logger.info({ applications: this.#applications.size, leaderElection: config.leaderElect }, "controller started");
+    if (config.leaderElect) {
+      this.#elector = new LeaderElector(client, {
+        namespace: config.namespace, name: LEASE_NAME, identity: `${config.podName}_${randomUUID().slice(0, 8)}`,
+        leaseDurationMs: config.leaseDurationSeconds * 1000, renewDeadlineMs: config.leaseRenewDeadlineSeconds * 1000,
+        retryPeriodMs: config.leaseRetryPeriodSeconds * 1000, logger,
+        onStartedLeading: (signal) => {
+          this.#term = signal;
+          logger.info("became the leader: reconciling");
+          this.queue.resume();
+          this.#enqueueApps(() => true);
+        },
+        onStoppedLeading: (reason) => {
+          // Writes stop at once through the aborted term; queued work waits for the next term.
+          this.queue.pause();
+          logger.warn({ reason }, "stopped leading: writes refused until leading again");
+        },
+      });
+      this.#elector.start();
+    }
   }
 
   /** Ready once the first lists have landed: Applications, projects and credentials are known. */
   ready(): boolean {
-    return this.#started && [this.#applications, this.#projects, this.#repoSecrets, this.#healthRuleConfig].every((i) => i.synced);
+    return this.#started && [this.#applications, this.#projects, this.#repoSecrets, this.#healthRuleConfig, this.#webhookSecret].every((i) => i.synced);
   }
 
   /** Finishes the writes in flight (up to graceMs), then stops every watch. */
   async stop(graceMs: number): Promise<boolean> {
     this.#abort.abort();
+    // Finish (or give up) the work in flight before handing the Lease over, so two replicas never overlap.
+    const drainedFirst = this.queue.shutdown(graceMs);
     clearInterval(this.#gaugeTimer);
-    const drained = await this.queue.shutdown(graceMs);
-    await Promise.all([this.#applications, this.#projects, this.#repoSecrets, this.#healthRuleConfig].map((i) => i.stop()).concat(this.cache.stop()));
+    const drained = await drainedFirst;
+    await this.#elector?.stop();
+    clearTimeout(this.#pushTimer);
+    await Promise.all([this.#applications, this.#projects, this.#repoSecrets, this.#healthRuleConfig, this.#webhookSecret]
+      .map((i) => i.stop()).concat(this.cache.stop()));
     await this.#jq.close();
     return drained;
+  }
+
+  /** The webhook Secret's values (`tack-webhook` in Tack's namespace; keys github, gitlab, gitea, …). */
+  webhookSecrets(): WebhookSecrets {
+    const secret = this.#webhookSecret.get(this.#options.config.namespace, WEBHOOK_SECRET);
+    const data = (secret?.data as Record<string, string> | undefined) ?? {};
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(data)) out[k] = Buffer.from(v, "base64").toString("utf8").trim();
+    return out as WebhookSecrets;
+  }
+
+  /**
+   * A verified push: the apps whose normalised repoURL and targetRevision match are refreshed (revision
+   * resolved again, now). Pushes arriving within PUSH_COALESCE_MS are handled together, so a burst of
+   * webhooks refreshes each app once.
+   */
+  handlePush(push: Push): void {
+    this.#pendingPushes.push(push);
+    this.#pushTimer ??= setTimeout(() => {
+      const pushes = this.#pendingPushes;
+      this.#pendingPushes = [];
+      this.#pushTimer = undefined;
+      const matched = new Set<string>();
+      for (const app of this.#applications.list()) {
+        const source = (app.spec as { source?: { repoURL?: string; targetRevision?: string } }).source;
+        if (!source?.repoURL) continue;
+        const url = normalizeRepoURL(source.repoURL).toLowerCase();
+        const revision = source.targetRevision || "HEAD";
+        if (pushes.some((p) => p.repoURLs.some((u) => u.toLowerCase() === url) && p.revisions.includes(revision))) matched.add(appKey(app));
+      }
+      this.#options.logger.info({ pushes: pushes.length, applications: matched.size }, "webhook push: refreshing matching applications");
+      for (const key of matched) { this.#reconciler.refresh(key); this.queue.add(key); }
+    }, PUSH_COALESCE_MS);
   }
 
   #enqueueApps(filter: (app: KubeObject) => boolean): void {

@@ -19,6 +19,7 @@ export const EventReason = {
   InvalidSpec: "InvalidSpec",
   HealthDegraded: "HealthDegraded",
   HealthRecovered: "HealthRecovered",
+  SyncWindowClosed: "SyncWindowClosed",
 } as const;
 export type EventReason = (typeof EventReason)[keyof typeof EventReason];
 

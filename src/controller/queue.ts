@@ -31,6 +31,7 @@ export class WorkQueue {
   readonly #failures = new Map<string, number>();
   readonly #inFlight = new Set<Promise<void>>();
   #shuttingDown = false;
+  #paused = false;
   #idleWaiters: Array<() => void> = [];
 
   constructor(options: WorkQueueOptions) { this.#options = options; }
@@ -75,6 +76,16 @@ export class WorkQueue {
     return Math.round(exp * (0.8 + 0.4 * random()));
   }
 
+  /** Keeps queueing keys but starts none (a standby replica); keys in flight finish. */
+  pause(): void { this.#paused = true; }
+
+  resume(): void {
+    this.#paused = false;
+    this.#pump();
+  }
+
+  get paused(): boolean { return this.#paused; }
+
   /** Stops taking work and waits for the keys being processed (up to graceMs). Returns false on timeout. */
   async shutdown(graceMs: number): Promise<boolean> {
     this.#shuttingDown = true;
@@ -103,7 +114,7 @@ export class WorkQueue {
   }
 
   #pump(): void {
-    while (!this.#shuttingDown && this.#processing.size < this.#options.workers && this.#queue.length > 0) {
+    while (!this.#shuttingDown && !this.#paused && this.#processing.size < this.#options.workers && this.#queue.length > 0) {
       const key = this.#queue.shift()!;
       const queuedAt = this.#queued.get(key) ?? Date.now();
       this.#queued.delete(key);
@@ -112,7 +123,7 @@ export class WorkQueue {
       const run = this.#run(key).finally(() => this.#inFlight.delete(run));
       this.#inFlight.add(run);
     }
-    if (this.#queue.length === 0 && this.#processing.size === 0) {
+    if ((this.#queue.length === 0 || this.#paused) && this.#processing.size === 0) {
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];
       for (const w of waiters) w();

@@ -8,6 +8,8 @@ import { stringify } from "safe-stable-stringify";
 import type {
   Application, ApplicationSource, ApplicationSpec, ApplicationStatus, AppRef, Operation, OperationState, ResourceResult, ResourceStatus,
 } from "../api/index.ts";
+import type { AppProject, AppProjectSpec } from "../api/index.ts";
+import { checkProject, DEFAULT_PROJECT_SPEC, syncWindowState } from "../project/index.ts";
 import { Annotation, ApplicationSpecSchema, displayName, isOwnedBy, keyString, OperationPhase, SyncStatusCode } from "../api/index.ts";
 import { KubeApiError, type ClusterWriter, type Discovery, type Informer, type LiveCache } from "../cluster/index.ts";
 import type { Config } from "../config.ts";
@@ -72,6 +74,7 @@ interface Loaded { revision: string; desired: DesiredObject[]; hooks: HookItem[]
 
 interface OperateContext {
   key: string;
+  project: AppProjectSpec;
   app: Application;
   ref: AppRef;
   spec: ApplicationSpec;
@@ -102,6 +105,9 @@ export class Reconciler {
 
   forget(key: string): void { this.#memory.delete(key); }
 
+  /** The next reconcile of this app asks Git for its revision (a webhook announced a push). */
+  refresh(key: string): void { this.#memory.delete(key); }
+
   async reconcile(key: string): Promise<ProcessResult> {
     const deps = this.#deps;
     const [namespace, name] = key.split("/") as [string, string];
@@ -127,7 +133,7 @@ export class Reconciler {
     try {
       const spec = parseSpec(app);
       const source = spec.source!;
-      this.#checkProject(app, spec.project);
+      const project = await this.#project(app, spec.project);
       checkDestination(spec.destination);
       const credentials = repoCredentials(deps.repoSecrets, source.repoURL);
       if (credentials) secrets.push(...[credentials.password, credentials.bearerToken].filter((s): s is string => !!s));
@@ -135,9 +141,11 @@ export class Reconciler {
       const loaded = await this.#load(key, app, source, source.targetRevision ?? "HEAD", credentials, { refresh: refresh !== undefined });
       await this.#watchTypes(loaded, previous.resources ?? []);
       let comparisons = await this.#compare(key, ref, loaded.desired, spec.syncPolicy?.syncOptions ?? [], spec.ignoreDifferences ?? []);
+      // Before any write, on every path that can start one (DESIGN.md §3): a violation refuses the whole app.
+      this.#enforceProject(project, app, loaded, comparisons);
 
       const { outcome, operationState, manual } = await this.#operate({
-        key, app, ref, spec, source, previous, loaded, comparisons, credentials, log, emitted,
+        key, app, ref, spec, source, previous, loaded, comparisons, credentials, log, emitted, project,
         setPrevious: (status) => { previous = status; },
         requeue: (ms) => { result = { requeueAfterMs: Math.min(result.requeueAfterMs ?? ms, ms) }; },
       });
@@ -185,7 +193,7 @@ export class Reconciler {
    * reconcile) from the results recorded in status; a newer revision supersedes a running automated sync;
    * otherwise a user's `operation` or the automated policy may start one.
    */
-  async #operate(ctx: OperateContext): Promise<{ outcome?: OperateOutcome; operationState: OperationState | undefined; manual?: Operation }> {
+  async #operate(ctx: OperateContext): Promise<{ outcome?: OperateOutcome; operationState: OperationState | undefined; manual?: Operation; blockedBy?: string }> {
     const deps = this.#deps;
     const { app, previous, loaded, source, log, emitted } = ctx;
     const { namespace, name } = app.metadata;
@@ -209,7 +217,25 @@ export class Reconciler {
       operationState = finish(running, OperationPhase.Failed, `superseded by revision ${short(loaded.revision)}`);
       current = undefined;
     }
-    const manual = !current && app.operation?.sync ? app.operation : undefined;
+    let manual = !current && app.operation?.sync ? app.operation : undefined;
+    if (!current && (manual || automated.sync)) {
+      const window = syncWindowState(ctx.project.syncWindows, { name: app.metadata.name, spec: app.spec }, this.#now(), manual !== undefined,
+        { projectName: app.spec.project || "default" });
+      if (!window.allowed) {
+        if (manual) {
+          // A refused manual sync ends at once, with the window named; the user's operation is cleared.
+          const refused: OperationState = { operation: manual, phase: OperationPhase.Failed, message: window.reason,
+            startedAt: this.#now().toISOString(), syncResult: { revision: loaded.revision, source, resources: [] } };
+          await deps.writer.patchApplication(namespace, name, { operation: null });
+          return { operationState: finish(refused, OperationPhase.Failed, window.reason), manual };
+        }
+        log.info({ reason: window.reason }, "automated sync held by a sync window");
+        emitted.push(["Normal", EventReason.SyncWindowClosed, window.reason]);
+        ctx.requeue(60_000);
+        manual = undefined;
+        return { operationState, manual, blockedBy: window.reason };
+      }
+    }
     if (!current && (manual || automated.sync)) {
       const op: Operation = manual ?? { sync: { prune: app.spec.syncPolicy?.automated?.prune ?? false }, initiatedBy: { automated: true } };
       const target = op.sync?.revision && op.sync.revision !== loaded.revision
@@ -425,11 +451,33 @@ export class Reconciler {
     return compared;
   }
 
-  #checkProject(app: Application, projectName: string | undefined): void {
+  /**
+   * The app's AppProject spec. A missing `default` project is created (allowing everything, as Argo CD's);
+   * any other missing project is an InvalidSpecError.
+   */
+  async #project(app: Application, projectName: string | undefined): Promise<AppProjectSpec> {
     const name = projectName || "default";
-    if (name === "default") return;   // the default project allows everything, whether or not it exists yet
-    if (!this.#deps.projects.get(app.metadata.namespace, name)) {
+    const found = this.#deps.projects.get(app.metadata.namespace, name) as unknown as AppProject | undefined;
+    if (found) return found.spec ?? {};
+    if (name !== "default") {
       throw new InvalidSpecError(`AppProject '${name}' not found in namespace '${app.metadata.namespace}'`, ErrorReason.ProjectNotFound);
+    }
+    await this.#deps.writer.createProject(app.metadata.namespace, "default", DEFAULT_PROJECT_SPEC).catch((err: unknown) => {
+      if (!(err instanceof KubeApiError && err.isConflict)) throw err;   // created meanwhile by another reconcile
+    });
+    return DEFAULT_PROJECT_SPEC;
+  }
+
+  /** Project policy over everything this app would write or delete: any violation refuses the whole app. */
+  #enforceProject(project: AppProjectSpec, app: Application, loaded: Loaded, comparisons: ResourceComparison[]): void {
+    const objects = [...loaded.desired, ...loaded.hooks, ...comparisons.filter((c) => c.requiresPruning)]
+      .map((o) => ({ group: o.key.group, kind: o.key.kind, namespace: o.key.namespace, name: o.key.name, namespaced: o.type.namespaced }));
+    const violations = checkProject(project, { name: app.metadata.name, namespace: app.metadata.namespace, spec: app.spec }, objects,
+      { now: this.#now(), manual: false, skipSyncWindows: true });
+    if (violations.length > 0) {
+      const shown = violations.slice(0, 5).map((v) => v.message).join("; ");
+      throw new InvalidSpecError(`refused by project '${app.spec.project || "default"}': ${shown}${violations.length > 5 ? `; and ${violations.length - 5} more` : ""}`,
+        ErrorReason.ProjectPolicyViolation);
     }
   }
 

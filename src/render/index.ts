@@ -251,3 +251,17 @@ export async function detectSourceType(checkoutDir: string, path: string): Promi
   if (await has("Chart.yaml")) return "Helm";
   return "Directory";
 }
+
+/**
+ * The API versions Helm's .Capabilities.APIVersions should hold, as Argo CD passes them: "group/version" for each
+ * served version and "group/version/Kind" for each kind ("v1" and "v1/ConfigMap" for the core group), sorted.
+ */
+export function helmApiVersions(types: Iterable<{ group: string; version: string; kind: string }>): string[] {
+  const out = new Set<string>();
+  for (const t of types) {
+    const gv = t.group ? `${t.group}/${t.version}` : t.version;
+    out.add(gv);
+    out.add(`${gv}/${t.kind}`);
+  }
+  return [...out].sort();
+}

@@ -1,9 +1,10 @@
 // The HTTP server: /metrics for Prometheus, /healthz (the process answers) and /readyz (caches synced).
-// Webhooks join it later. Every handler is bounded and never throws into node:http.
+// /api/webhook for Git push webhooks. Every handler is bounded and never throws into node:http.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import type { Metrics } from "../metrics/index.ts";
+import type { WebhookHandler } from "./webhooks/index.ts";
 
 export interface ServerOptions {
   host: string;
@@ -11,6 +12,8 @@ export interface ServerOptions {
   metrics: Metrics;
   ready: () => boolean;
   logger: Logger;
+  /** Git push webhooks on /api/webhook (POST; signature checked by the handler). */
+  webhook?: WebhookHandler;
 }
 
 export interface RunningServer { port: number; close(): Promise<void> }
@@ -22,6 +25,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       res.writeHead(code, { "Content-Type": type, "Content-Length": Buffer.byteLength(body) });
       res.end(body);
     };
+    if (path === "/api/webhook" && options.webhook) return options.webhook(req, res);
     if (req.method !== "GET" && req.method !== "HEAD") return reply(405, "method not allowed\n");
     if (path === "/healthz") return reply(200, "ok\n");
     if (path === "/readyz") return options.ready() ? reply(200, "ok\n") : reply(503, "caches not synced\n");

@@ -123,7 +123,7 @@ export interface TestTack extends Tack { logs: LogCapture; cacheDir: string }
 /** Runs the controller in this process against the test cluster, on a free port, with a private git cache. */
 export async function startTestTack(kubeconfigPath: string, flags: Record<string, string | number> = {}): Promise<TestTack> {
   const cacheDir = await mkdtemp(join(tmpdir(), "tack-test-cache-"));
-  const argv = Object.entries({ "http-port": 0, "http-host": "127.0.0.1", "cache-dir": cacheDir, "log-level": "debug", "retry-base-seconds": 0.2, "retry-max-seconds": 2, ...flags })
+  const argv = Object.entries({ "http-port": 0, "http-host": "127.0.0.1", "cache-dir": cacheDir, "log-level": "debug", "retry-base-seconds": 0.2, "retry-max-seconds": 2, "leader-elect": "false", ...flags })
     .map(([k, v]) => `--${k}=${v}`);
   const config = loadConfig({ KUBECONFIG: kubeconfigPath, TACK_NAMESPACE: "tack-system" }, argv);
   const logs = new LogCapture();
