@@ -4,6 +4,7 @@
 import { spawnSync } from "node:child_process";
 import { ensureControlPlaneBinaries } from "../test/support/control-plane.ts";
 import { ensurePrometheus } from "./ensure-prometheus.ts";
+import { ensureTools } from "../test/support/tools.ts";
 
 function run(label: string, command: string, args: string[]): void {
   process.stderr.write(`\n== ${label}\n`);
@@ -23,6 +24,8 @@ if (!process.env.TACK_TEST_KUBECONFIG) {
   const dir = await ensureControlPlaneBinaries((line) => process.stderr.write(`${line}\n`));
   process.stderr.write(`   ${dir}\n`);
 }
+process.stderr.write("== helm and kustomize (pinned, built once from the Go module proxy, then cached)\n");
+process.stderr.write(`   ${(await ensureTools()).dir}\n`);
 process.stderr.write("== promtool and prometheus (Debian's prometheus package)\n");
 await ensurePrometheus((line) => process.stderr.write(`${line}\n`));
 run("typecheck", process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json", "--noEmit"]);

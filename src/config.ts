@@ -38,6 +38,17 @@ export const ConfigSchema = z.object({
   pruneGuardPercent: z.coerce.number().min(0).max(100).default(50),
   /** Grace period for in-flight work on SIGTERM before exiting anyway. */
   shutdownGraceSeconds: seconds(25),
+  /** helm and kustomize: a path, or a name looked up on PATH. */
+  helmBinary: z.string().min(1).default("helm"),
+  kustomizeBinary: z.string().min(1).default("kustomize"),
+  /** Build kustomizations with `kustomize build` or `kubectl kustomize`. */
+  kustomizeBuildWith: z.enum(["kustomize", "kubectl"]).default("kustomize"),
+  /** Extra `kustomize build` flags, comma-separated (Argo CD's kustomize.buildOptions). */
+  kustomizeBuildOptions: list.default([]),
+  /** Remote kustomize bases leave the repository: refused unless this is true. */
+  kustomizeAllowRemoteBases: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
+  /** Time limit of one helm or kustomize run. */
+  renderTimeoutSeconds: seconds(90),
   /** Run as one of several replicas: only the holder of the Lease `tack-controller` reconciles. */
   leaderElect: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
   leaseDurationSeconds: seconds(15),
@@ -73,6 +84,12 @@ const ENV_KEYS: Record<string, keyof z.infer<typeof ConfigSchema>> = {
   TACK_LOG_LEVEL: "logLevel",
   TACK_WEBHOOK_MAX_BODY_BYTES: "webhookMaxBodyBytes",
   TACK_LEADER_ELECT: "leaderElect",
+  TACK_HELM_BINARY: "helmBinary",
+  TACK_KUSTOMIZE_BINARY: "kustomizeBinary",
+  TACK_KUSTOMIZE_BUILD_WITH: "kustomizeBuildWith",
+  TACK_KUSTOMIZE_BUILD_OPTIONS: "kustomizeBuildOptions",
+  TACK_KUSTOMIZE_ALLOW_REMOTE_BASES: "kustomizeAllowRemoteBases",
+  TACK_RENDER_TIMEOUT_SECONDS: "renderTimeoutSeconds",
   TACK_LEASE_DURATION_SECONDS: "leaseDurationSeconds",
   TACK_LEASE_RENEW_DEADLINE_SECONDS: "leaseRenewDeadlineSeconds",
   TACK_LEASE_RETRY_PERIOD_SECONDS: "leaseRetryPeriodSeconds",

@@ -3,12 +3,14 @@
 import { ConfigError, configHelp, loadConfig } from "../config.ts";
 import { createLogger, startTack, VERSION } from "../main.ts";
 import { runHealthCommand } from "./health-command.ts";
+import { runRenderCommand } from "./render-command.ts";
 import { runAppCommand, runDiffCommand, type CliIO } from "./app/index.ts";
 
 const USAGE = `tack ${VERSION}: GitOps reconciliation for Kubernetes
 
 Usage:
   tack controller [flags]          run the controller (in-cluster, or with KUBECONFIG / --kubeconfig)
+  tack render [DIR] [flags]        print the manifests the controller would render from a local directory
   tack health [-o json] FILE...    health of the objects in YAML files, as the controller assesses it
   tack app COMMAND                 operate Applications with your kubeconfig: list, get, history, diff,
                                    sync, refresh, rollback, wait, delete ('tack app --help')
@@ -69,6 +71,7 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case "controller": return runController(rest);
     case "health": return runHealthCommand(rest, io);
+    case "render": return runRenderCommand(rest, io);
     case "app": return runAppCommand(rest, appIO());
     case "diff": return runDiffCommand(rest, appIO());
     case "version": case "--version": io.stdout(`${VERSION}\n`); return 0;

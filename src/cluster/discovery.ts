@@ -93,6 +93,9 @@ export class Discovery {
     return this.#byGroupKind.get(`${group}/${kind}`);
   }
 
+  /** Every served type, as last discovered (for Helm's --api-versions). */
+  types(): ResourceType[] { return [...this.#byGvk.values()]; }
+
   async serverVersion(): Promise<{ gitVersion: string; major: string; minor: string }> {
     if (!this.#serverVersion) this.#serverVersion = await this.#client.request<{ gitVersion: string; major: string; minor: string }>({ method: "GET", path: "/version" });
     return this.#serverVersion;

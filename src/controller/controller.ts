@@ -10,6 +10,9 @@ import type { RepoCache } from "../git/index.ts";
 import { compileHealthRules, HEALTH_RULES_CONFIGMAP, type CustomHealthRules } from "../health/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 import { JqEvaluator } from "../diff/jq.ts";
+import { HelmRepositories, RenderCache, type RenderOptions } from "../render/index.ts";
+import { repoCredentials } from "./credentials.ts";
+import { join } from "node:path";
 import { normalizeRepoURL } from "../git/index.ts";
 import type { Push, WebhookSecrets } from "../server/webhooks/index.ts";
 import { ComparisonCache } from "./compare.ts";
@@ -109,6 +112,8 @@ export class Controller {
       applications: this.#applications, projects: this.#projects, repoSecrets: this.#repoSecrets,
       healthRules: () => this.#healthRules,
       jq: this.#jq,
+      renderCache: new RenderCache({ onLookup: (hit) => metrics.countRenderCache(hit) }),
+      renderOptions: renderOptions(config, (url) => repoCredentials(this.#repoSecrets, url)),
       resyncDelayMs: () => Math.round(resyncMs * (1 - config.resyncJitter / 2 + Math.random() * config.resyncJitter)),
       signal: this.#abort.signal,
     });
@@ -232,4 +237,25 @@ function needsReconcile(old: KubeObject, app: KubeObject): boolean {
   const refresh = (o: KubeObject) => o.metadata.annotations?.[Annotation.Refresh] ?? o.metadata.annotations?.[Annotation.ArgoRefresh];
   if (refresh(app) !== undefined && refresh(app) !== refresh(old)) return true;
   return JSON.stringify(old.operation ?? null) !== JSON.stringify(app.operation ?? null);
+}
+
+/** Render settings from the frozen config, built once per process. */
+function renderOptions(config: Config, credentials: (url: string) => { username?: string; password?: string } | undefined): Readonly<RenderOptions> {
+  const cacheDir = join(config.cacheDir, "render");
+  return Object.freeze({
+    helmBinary: config.helmBinary,
+    kustomizeBinary: config.kustomizeBinary,
+    kustomizeBuildWith: config.kustomizeBuildWith,
+    kustomizeBuildOptions: config.kustomizeBuildOptions,
+    allowRemoteBases: config.kustomizeAllowRemoteBases,
+    timeoutMs: config.renderTimeoutSeconds * 1000,
+    cacheDir,
+    helmRepositories: new HelmRepositories({
+      cacheDir: join(cacheDir, "charts"),
+      credentials: (url) => {
+        const found = credentials(url);
+        return found?.username && found.password ? { username: found.username, password: found.password } : undefined;
+      },
+    }),
+  });
 }

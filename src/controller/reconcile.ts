@@ -18,7 +18,7 @@ import type { RepoCache, RepoCredentials } from "../git/index.ts";
 import { assessHealth, worstHealth, type CustomHealthRules, type HealthStatus, type HealthStatusCode } from "../health/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 import { redactSecrets } from "../redact.ts";
-import { render, type SourceType } from "../render/index.ts";
+import { helmApiVersions, render, type RenderCache, type RenderOptions, type SourceType } from "../render/index.ts";
 import { mergePatch } from "../util/merge-patch.ts";
 import { compareDesired, type ComparisonCache, type ResourceComparison } from "./compare.ts";
 import { nextConditions, type ConditionInput } from "./conditions.ts";
@@ -55,6 +55,8 @@ export interface ReconcilerDeps {
   healthRules: () => CustomHealthRules | undefined;
   /** Evaluates ignoreDifferences' jqPathExpressions, bounded in time and memory. */
   jq: JqEvaluator;
+  renderCache: RenderCache;
+  renderOptions: Readonly<RenderOptions>;
   resyncDelayMs: () => number;
   signal: AbortSignal;
   now?: () => Date;
@@ -372,39 +374,57 @@ export class Reconciler {
     opts: { refresh: boolean; remember?: boolean }): Promise<Loaded> {
     const deps = this.#deps;
     const remember = opts.remember ?? true;
-    const sourceKey = `${source.repoURL}#${revisionSpec}`;
-    const memory = remember ? this.#memory.get(key) : undefined;
-    const nowMs = Date.now();
-    // Watch-triggered reconciles reuse the revision resolved at the last poll; polls, refreshes and spec
-    // changes ask the server (and the repo cache fetches only when the ref moved).
-    const resolveDue = !memory || memory.sourceKey !== sourceKey || opts.refresh ||
-      nowMs - memory.resolvedAt >= deps.config.resyncSeconds * 1000 * 0.8;
-    const revision = resolveDue
-      ? await deps.repos.resolveRevision(source.repoURL, revisionSpec, { credentials, force: opts.refresh })
-      : memory!.revision;
-    if (remember && resolveDue) this.#memory.set(key, { sourceKey, revision, resolvedAt: nowMs });
+    const hard = opts.refresh && app.metadata.annotations?.[Annotation.Refresh] === "hard";
+    let revision: string;
+    let resolveChart: (() => Promise<string>) | undefined;
+    if (source.chart) {
+      // A chart from a Helm repository: the revision is the chart version the constraint resolves to.
+      const repositories = deps.renderOptions.helmRepositories!;
+      resolveChart = async () => (await repositories.resolve(source.repoURL, source.chart!, revisionSpec === "HEAD" ? "" : revisionSpec)).version;
+      revision = await resolveChart();
+    } else {
+      const sourceKey = `${source.repoURL}#${revisionSpec}`;
+      const memory = remember ? this.#memory.get(key) : undefined;
+      const nowMs = Date.now();
+      // Watch-triggered reconciles reuse the revision resolved at the last poll; polls, refreshes and spec
+      // changes ask the server (and the repo cache fetches only when the ref moved).
+      const resolveDue = !memory || memory.sourceKey !== sourceKey || opts.refresh ||
+        nowMs - memory.resolvedAt >= deps.config.resyncSeconds * 1000 * 0.8;
+      revision = resolveDue
+        ? await deps.repos.resolveRevision(source.repoURL, revisionSpec, { credentials, force: opts.refresh })
+        : memory!.revision;
+      if (remember && resolveDue) this.#memory.set(key, { sourceKey, revision, resolvedAt: nowMs });
+    }
 
     const syncOptions = app.spec.syncPolicy?.syncOptions ?? [];
     const renderKey = stringify({ revision, source, app: key, ns: app.spec.destination?.namespace, max: deps.config.maxManifestBytes, syncOptions }) ?? "";
-    const hard = opts.refresh && app.metadata.annotations?.[Annotation.Refresh] === "hard";
-    const cached = hard ? undefined : this.#rendered.get(renderKey);
-    if (cached) {
+    const prepared = hard ? undefined : this.#rendered.get(renderKey);
+    if (prepared) {
       this.#rendered.delete(renderKey);
-      this.#rendered.set(renderKey, cached);
-      deps.metrics.countRenderCache(true);
-      return { revision, ...cached };
+      this.#rendered.set(renderKey, prepared);
+      return { revision, ...prepared };
     }
-    deps.metrics.countRenderCache(false);
+    if (hard) deps.renderCache.clear();
+    // The render cache is keyed by the content of what a render read (tree hashes), so a commit that touches
+    // only other folders of a monorepo renders nothing.
     const renderStarted = performance.now();
-    const dir = await deps.repos.checkout(source.repoURL, revision, { credentials });
-    const rendered = await render({
-      checkoutDir: dir, source, maxBytes: deps.config.maxManifestBytes, appName: app.metadata.name,
-      destinationNamespace: app.spec.destination?.namespace, signal: deps.signal,
+    const rendered = await deps.renderCache.render({
+      source, maxBytes: deps.config.maxManifestBytes, appName: app.metadata.name, appNamespace: app.metadata.namespace,
+      destinationNamespace: app.spec.destination?.namespace, signal: deps.signal, revision, options: deps.renderOptions,
+      kubeVersion: (await deps.discovery.serverVersion()).gitVersion, apiVersions: helmApiVersions(deps.discovery.types()),
+    }, {
+      treeHash: async (path) => {
+        await deps.repos.ensureCommit(source.repoURL, revision, { credentials });
+        return deps.repos.treeHash(source.repoURL, revision, path);
+      },
+      checkout: () => deps.repos.checkout(source.repoURL, revision, { credentials }),
+      render,
+      ...(resolveChart ? { resolveChart } : {}),
     });
-    deps.metrics.observeRender(rendered.sourceType, (performance.now() - renderStarted) / 1000);
-    const prepared = await prepareDesired(rendered.objects, { namespace: app.metadata.namespace, name: app.metadata.name },
+    if (!rendered.cacheHit) deps.metrics.observeRender(rendered.sourceType, (performance.now() - renderStarted) / 1000);
+    const state = await prepareDesired(rendered.objects, { namespace: app.metadata.namespace, name: app.metadata.name },
       app.spec.destination?.namespace, deps.discovery, { skipDryRunOnMissingResource: hasOption(syncOptions, "SkipDryRunOnMissingResource") });
-    const entry = { desired: prepared.desired, hooks: prepared.hooks, sourceType: rendered.sourceType, emptyRender: rendered.objects.length === 0 };
+    const entry = { desired: state.desired, hooks: state.hooks, sourceType: rendered.sourceType, emptyRender: rendered.objects.length === 0 };
     this.#rendered.set(renderKey, entry);
     if (this.#rendered.size > RENDER_CACHE_ENTRIES) this.#rendered.delete(this.#rendered.keys().next().value!);
     return { revision, ...entry };

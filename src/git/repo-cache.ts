@@ -171,6 +171,13 @@ export class RepoCache {
     return [];
   }
 
+  /** Makes sure the commit is in the local object store (fetching only when missing), without a checkout. */
+  async ensureCommit(repoURL: string, commitSha: string, opts: { credentials?: RepoCredentials } = {}): Promise<void> {
+    const repo = await this.#repo(repoURL);
+    const sha = this.#requireSha(repo, commitSha);
+    await this.#ensureCommit(repo, sha, opts.credentials, commitSha);
+  }
+
   async treeHash(repoURL: string, commitSha: string, path: string): Promise<string | undefined> {
     const repo = await this.#repo(repoURL);
     const sha = this.#requireSha(repo, commitSha);
