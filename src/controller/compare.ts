@@ -6,10 +6,12 @@ import { displayName, keyString } from "../api/index.ts";
 import { KubeApiError, type ClusterWriter, type LiveCache, type ResourceType } from "../cluster/index.ts";
 import { desiredHash, differences, liveFingerprint, summarizeDifferences } from "../diff/index.ts";
 import { applyIgnoreRules, rulesFor, type ResourceIgnoreDifferences } from "../diff/ignore.ts";
-import { JqError, type JqEvaluator } from "../diff/jq.ts";
+import { JqError, type JqEvaluator } from "../jq/index.ts";
 import { stringify } from "safe-stable-stringify";
 import { ComparisonError, ErrorReason } from "../errors.ts";
 import { hasOption, objectSyncOptions } from "../sync/plan.ts";
+import { secretValues } from "../sync/engine.ts";
+import { redactSecrets } from "../redact.ts";
 import { mapLimit } from "../util/concurrency.ts";
 import type { DesiredObject } from "./desired.ts";
 
@@ -75,7 +77,8 @@ export async function compareDesired(desired: DesiredObject[], deps: CompareDeps
     } catch (err) {
       if (err instanceof KubeApiError && err.status >= 400 && err.status < 500 && err.status !== 401 && err.status !== 429) {
         // The server refuses this manifest: the object is out of sync and the sync will report why.
-        const message = `dry run refused: ${err.message.replace(/^PATCH \S+: /, "")}`;
+        let message = `dry run refused: ${err.message.replace(/^PATCH \S+: /, "")}`;
+        if (key.kind === "Secret" && key.group === "") message = redactSecrets(message, secretValues(want));
         deps.comparisons.store(key, { desiredHash: dHash, liveFingerprint: lFingerprint, inSync: false, message });
         return { key, type, desired: want, live, inSync: false, message, requiresPruning: false };
       }

@@ -9,7 +9,7 @@ import type { Config } from "../config.ts";
 import type { RepoCache } from "../git/index.ts";
 import { compileHealthRules, HEALTH_RULES_CONFIGMAP, type CustomHealthRules } from "../health/index.ts";
 import type { Metrics } from "../metrics/index.ts";
-import { JqEvaluator } from "../diff/jq.ts";
+import { JqEvaluator } from "../jq/index.ts";
 import { HelmRepositories, RenderCache, type RenderOptions } from "../render/index.ts";
 import { repoCredentials } from "./credentials.ts";
 import { join } from "node:path";

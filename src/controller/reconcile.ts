@@ -10,7 +10,7 @@ import type {
 } from "../api/index.ts";
 import type { AppProject, AppProjectSpec } from "../api/index.ts";
 import { checkProject, DEFAULT_PROJECT_SPEC, syncWindowState } from "../project/index.ts";
-import { Annotation, ApplicationSpecSchema, displayName, isOwnedBy, keyString, OperationPhase, SyncStatusCode } from "../api/index.ts";
+import { Annotation, ApplicationSpecSchema, displayName, isOwnedBy, keyString, OperationPhase, owningApp, SyncStatusCode, type KubeObject } from "../api/index.ts";
 import { KubeApiError, type ClusterWriter, type Discovery, type Informer, type LiveCache } from "../cluster/index.ts";
 import type { Config } from "../config.ts";
 import { ComparisonError, ConditionType, ErrorReason, InvalidSpecError, TackError, errorMessage } from "../errors.ts";
@@ -29,7 +29,7 @@ import type { ProcessResult } from "./queue.ts";
 import { hookOutcome, runSyncStep, type HookItem } from "../sync/engine.ts";
 import { hasOption, hookSpec, objectCompareOptions, objectSyncOptions } from "../sync/plan.ts";
 import type { ResourceIgnoreDifferences } from "../diff/ignore.ts";
-import type { JqEvaluator } from "../diff/jq.ts";
+import type { JqEvaluator } from "../jq/index.ts";
 import { repoCredentials } from "./credentials.ts";
 
 export const IN_CLUSTER_SERVER = "https://kubernetes.default.svc";
@@ -97,6 +97,8 @@ export class Reconciler {
   readonly #deps: ReconcilerDeps;
   readonly #memory = new Map<string, AppMemory>();
   readonly #outOfSyncSince = new Map<string, Date>();
+  /** Apps Degraded since they were last Healthy (for HealthRecovered). */
+  readonly #degraded = new Set<string>();
   readonly #rendered = new Map<string, Omit<Loaded, "revision">>();
   /** PostDelete hooks created by this process for apps being deleted (generateName hooks cannot be found by name). */
   readonly #postDeleteCreated = new Set<string>();
@@ -117,6 +119,7 @@ export class Reconciler {
     if (!app) {
       this.#memory.delete(key);
       this.#outOfSyncSince.delete(key);
+      this.#degraded.delete(key);
       deps.metrics.removeApp(namespace, name);
       return {};
     }
@@ -155,7 +158,13 @@ export class Reconciler {
 
       const syncError: ConditionInput[] = operationState?.phase === OperationPhase.Failed || operationState?.phase === OperationPhase.Error
         ? [{ type: ConditionType.SyncError, status: "True", reason: ErrorReason.SyncFailed, message: operationState.message ?? "sync failed" }] : [];
-      next = this.#statusFor(app, previous, loaded, comparisons, operationState, syncError);
+      const shared = comparisons.filter((c) => c.desired && c.live && isTrackedByAnother(c.live, ref));
+      const sharedWarning: ConditionInput[] = shared.length > 0 ? [{
+        type: ConditionType.SharedResourceWarning, status: "True", reason: "SharedResource",
+        message: `${shared.slice(0, 5).map((c) => `${displayName(c.key)} is tracked by Application ${describeOwner(c.live!)}`).join("; ")}` +
+          `${shared.length > 5 ? `; and ${shared.length - 5} more` : ""}: not taken over (sync option TakeOwnership=true takes it)`,
+      }] : [];
+      next = this.#statusFor(app, previous, loaded, comparisons, operationState, [...syncError, ...sharedWarning]);
       if (outcome?.phase === OperationPhase.Succeeded && !manual?.sync?.dryRun && !operationState?.operation?.sync?.dryRun) {
         next.history = appendHistory(previous.history, {
           revision: operationState!.syncResult!.revision!, deployedAt: operationState!.finishedAt!, deployStartedAt: operationState!.startedAt,
@@ -166,7 +175,7 @@ export class Reconciler {
       if (next.sync?.status === SyncStatusCode.OutOfSync && wasSync !== SyncStatusCode.OutOfSync) {
         emitted.push(["Warning", EventReason.OutOfSync, outOfSyncMessage(next.resources ?? [], loaded.revision)]);
       }
-      healthTransitionEvents(previous.health?.status, next.health?.status, next.health?.message, emitted);
+      this.#healthEvents(key, previous.health?.status, next.health?.status, next.health?.message, emitted);
     } catch (err) {
       const typed = toTackError(err, secrets);
       log[typed.terminal ? "info" : "warn"]({ err: { type: typed.name, reason: typed.reason, message: typed.message } }, "reconcile failed");
@@ -549,6 +558,18 @@ export class Reconciler {
     };
   }
 
+  /** HealthDegraded on becoming Degraded; HealthRecovered on becoming Healthy after Degraded (even via Progressing). */
+  #healthEvents(key: string, before: string | undefined, after: string | undefined, message: string | undefined,
+    emitted: Array<["Normal" | "Warning", EventReason, string]>): void {
+    if (after === before || !after) return;
+    if (after === "Degraded") {
+      this.#degraded.add(key);
+      emitted.push(["Warning", EventReason.HealthDegraded, `Health is Degraded: ${message ?? ""}`.trim()]);
+    } else if (after === "Healthy" && (this.#degraded.delete(key) || before === "Degraded")) {
+      emitted.push(["Normal", EventReason.HealthRecovered, "Health recovered: Healthy"]);
+    }
+  }
+
   /**
    * Writes status only when something other than reconciledAt changed: an idle app costs no write.
    * Returns the status now stored, for the stages that follow in the same reconcile.
@@ -667,12 +688,6 @@ function outOfSyncMessage(resources: ResourceStatus[], revision: string): string
   return `${off.length} resource(s) differ from ${short(revision)}: ${names.join(", ")}${off.length > 5 ? ", …" : ""}`;
 }
 
-function healthTransitionEvents(before: string | undefined, after: string | undefined, message: string | undefined,
-  emitted: Array<["Normal" | "Warning", EventReason, string]>): void {
-  if (after === before || !after) return;
-  if (after === "Degraded") emitted.push(["Warning", EventReason.HealthDegraded, `Health is Degraded: ${message ?? ""}`.trim()]);
-  else if (before === "Degraded" && after === "Healthy") emitted.push(["Normal", EventReason.HealthRecovered, "Health recovered: Healthy"]);
-}
 
 function appendHistory(history: ApplicationStatus["history"], entry: Omit<NonNullable<ApplicationStatus["history"]>[number], "id">, limit: number): ApplicationStatus["history"] {
   const list = history ?? [];
@@ -707,4 +722,14 @@ export function parseDuration(text: string | undefined): number | undefined {
   let total = 0;
   for (const [, value, unit] of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) total += Number(value) * units[unit!]!;
   return total;
+}
+
+function isTrackedByAnother(live: KubeObject, app: AppRef): boolean {
+  const owner = owningApp(live);
+  return owner !== undefined && (owner.namespace !== app.namespace || owner.name !== app.name);
+}
+
+function describeOwner(live: KubeObject): string {
+  const owner = owningApp(live);
+  return owner ? `${owner.namespace}/${owner.name}` : "unknown";
 }

@@ -1,10 +1,10 @@
 // `spec.ignoreDifferences`: which rules apply to an object, which fields they name, and those fields taken
 // out of the comparison (both sides) or, with RespectIgnoreDifferences, kept at their live values in what
-// is applied. Pure, apart from jq expressions, which run in the bounded evaluator of ./jq.ts (the caller
+// is applied. Pure, apart from jq expressions, which run in the bounded evaluator of src/jq (the caller
 // owns it and passes it in). Semantics follow Argo CD's; see docs/adr/0003-ignore-differences.md.
 import type { z } from "zod";
 import type { ResourceIgnoreDifferencesSchema } from "../api/index.ts";
-import { JqError, JqErrorKind, type JqEvaluator } from "./jq.ts";
+import { JqError, JqErrorKind, type JqEvaluator } from "../jq/index.ts";
 
 export type ResourceIgnoreDifferences = z.infer<typeof ResourceIgnoreDifferencesSchema>;
 

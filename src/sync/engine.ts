@@ -10,10 +10,11 @@ import type { AppRef, KubeObject, ResourceKey, ResourceResult } from "../api/ind
 import { displayName, isOwnedBy, owningApp } from "../api/index.ts";
 import { KubeApiError, type ClusterWriter, type Discovery, type PropagationPolicy, type ResourceType } from "../cluster/index.ts";
 import { errorMessage } from "../errors.ts";
+import { redactSecrets } from "../redact.ts";
 import type { HealthStatus } from "../health/index.ts";
 import { mapLimit } from "../util/concurrency.ts";
 import { ignoredPaths, respectIgnored, rulesFor, type ResourceIgnoreDifferences } from "../diff/ignore.ts";
-import type { JqEvaluator } from "../diff/jq.ts";
+import type { JqEvaluator } from "../jq/index.ts";
 import {
   applySteps, DeletePolicy, hasOption, LAST_WAVE, objectSyncOptions, optionValue, orderSteps, SyncPhase, syncWave,
   type HookSpec, type Step,
@@ -259,6 +260,8 @@ function resultFor(results: ResourceResult[], phase: SyncPhase, key: ResourceKey
 }
 
 function record(results: ResourceResult[], item: SyncItem, step: Step, status: string, message: string): void {
+  // A server's refusal may quote the value it refused: a Secret's values never reach status (DESIGN.md §3 rule 6).
+  if (item.key.kind === "Secret" && item.key.group === "") message = redactSecrets(message, secretValues(item.desired));
   results.push({
     group: item.key.group, version: item.type.version, kind: item.key.kind, namespace: item.key.namespace || undefined,
     name: item.key.name, status, message, syncPhase: step.phase, ...(step.wave !== 0 && step.wave !== LAST_WAVE ? { wave: step.wave } : {}),
@@ -444,3 +447,17 @@ async function deleteHooksByPolicy<T extends SyncItem>(req: EngineRequest<T>, re
   }
 }
 
+
+/** A Secret manifest's values, plain and base64, for redaction. */
+export function secretValues(secret: KubeObject | undefined): string[] {
+  const values: string[] = [];
+  for (const [field, encoded] of [["data", true], ["stringData", false]] as const) {
+    const map = secret?.[field] as Record<string, unknown> | undefined;
+    for (const value of Object.values(map ?? {})) {
+      if (typeof value !== "string") continue;
+      values.push(value);
+      values.push(encoded ? Buffer.from(value, "base64").toString("utf8") : Buffer.from(value).toString("base64"));
+    }
+  }
+  return values;
+}

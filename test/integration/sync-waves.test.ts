@@ -80,27 +80,30 @@ async function tackWrites(namespace: string): Promise<RawAudit[]> {
 test("waves in one multi-document file are written in order, each after the previous one is Healthy", async (t) => {
   if (!cluster.auditLogPath) { t.skip("needs the local control plane's audit log (TACK_TEST_KUBECONFIG is set)"); return; }
   tack = await startTestTack(cluster.kubeconfigPath);
-  const manifest = [configMap("late", 2), slowDeployment("db", 1, "2s"), configMap("early", -1, "tack.dev/sync-wave"), configMap("plain", 0)].join("---\n");
-  const repo = await git.createRepo("waves", { "app/all.yaml": manifest });
-  await kube.createNamespace("waves");
-  await kube.apply(application("web", "waves", {
-    source: { repoURL: repo.url, path: "app" },
-    destination: { server: "https://kubernetes.default.svc", namespace: "waves" },
-    syncPolicy: { automated: {} },
-  }));
-  await waitForApp(kube, "waves", "web", (s) => s.operationState?.phase === "Succeeded", "sync Succeeded", 60_000);
+  try {
+    const manifest = [configMap("late", 2), slowDeployment("db", 1, "2s"), configMap("early", -1, "tack.dev/sync-wave"), configMap("plain", 0)].join("---\n");
+    const repo = await git.createRepo("waves", { "app/all.yaml": manifest });
+    await kube.createNamespace("waves");
+    await kube.apply(application("web", "waves", {
+      source: { repoURL: repo.url, path: "app" },
+      destination: { server: "https://kubernetes.default.svc", namespace: "waves" },
+      syncPolicy: { automated: {} },
+    }));
+    await waitForApp(kube, "waves", "web", (s) => s.operationState?.phase === "Succeeded", "sync Succeeded", 60_000);
 
-  const writes = (await tackWrites("waves")).filter((e) => e.objectRef?.resource !== "applications");
-  const order = writes.map((e) => e.objectRef!.name);
-  assert.deepEqual(order, ["early", "plain", "db", "late"], `write order seen by the API server: ${order.join(", ")}`);
-  const at = (name: string) => Date.parse(writes.find((e) => e.objectRef!.name === name)!.stageTimestamp!);
-  assert.ok(at("late") - at("db") >= 1_800, `wave 2 waited for wave 1's rollout (${at("late") - at("db")} ms)`);
-  const db = await kube.get("apps/v1", "Deployment", "waves", "db");
-  const available = ((db?.status as { conditions?: Array<{ type: string; status: string; lastUpdateTime?: string }> }).conditions ?? [])
-    .find((c) => c.type === "Available" && c.status === "True");
-  assert.ok(available, "wave 1's Deployment is Available");
-  await tack.stop();
-  tack = undefined;
+    const writes = (await tackWrites("waves")).filter((e) => e.objectRef?.resource !== "applications" && e.objectRef?.resource !== "appprojects");
+    const order = writes.map((e) => e.objectRef!.name);
+    assert.deepEqual(order, ["early", "plain", "db", "late"], `write order seen by the API server: ${order.join(", ")}`);
+    const at = (name: string) => Date.parse(writes.find((e) => e.objectRef!.name === name)!.stageTimestamp!);
+    assert.ok(at("late") - at("db") >= 1_800, `wave 2 waited for wave 1's rollout (${at("late") - at("db")} ms)`);
+    const db = await kube.get("apps/v1", "Deployment", "waves", "db");
+    const available = ((db?.status as { conditions?: Array<{ type: string; status: string; lastUpdateTime?: string }> }).conditions ?? [])
+      .find((c) => c.type === "Available" && c.status === "True");
+    assert.ok(available, "wave 1's Deployment is Available");
+  } finally {
+    await tack.stop();
+    tack = undefined;
+  }
 });
 
 test("a controller restarted in the middle of wave 2 finishes without re-running completed hooks", async () => {

@@ -4,7 +4,7 @@ import {
   applyIgnoreRules, globMatch, ignoredPaths, parsePointer, pathsOwnedBy, removePaths, removePointers, respectIgnored, rulesFor,
   type ResourceIgnoreDifferences,
 } from "../../../src/diff/ignore.ts";
-import { JqEvaluator } from "../../../src/diff/jq.ts";
+import { JqEvaluator } from "../../../src/jq/index.ts";
 import { differences } from "../../../src/diff/index.ts";
 import type { KubeObject } from "../../../src/api/index.ts";
 

@@ -1,4 +1,4 @@
-// The thread that runs jq for src/diff/jq.ts. It hosts one instance of jq-web (jq 1.7.1 compiled to
+// The thread that runs jq for src/jq/index.ts. It hosts one instance of jq-web (jq 1.7.1 compiled to
 // WebAssembly) and answers one request at a time: a jq program and its newline-separated JSON inputs in,
 // jq's stdout out. Its bounds are enforced from both sides: the parent terminates this thread when a
 // request outlives its deadline, V8's resourceLimits bound the JavaScript heap, and the WebAssembly heap
@@ -43,7 +43,7 @@ function loadFactory(): JqFactory {
   const gluePath = require.resolve("jq-web/jq.js");
   const source = readFileSync(gluePath, "utf8");
   const cut = source.indexOf(EAGER_INSTANCE_MARKER);
-  if (cut < 0) throw new Error(`unexpected layout of ${gluePath}: jq-web was upgraded without updating src/diff/jq-worker.ts`);
+  if (cut < 0) throw new Error(`unexpected layout of ${gluePath}: jq-web was upgraded without updating src/jq/worker.ts`);
   const body = `${source.slice(0, cut)}\nreturn jq;`;
   const fn = compileFunction(body, ["require", "module", "exports", "__filename", "__dirname"], { filename: gluePath });
   const module = { exports: {} as unknown };

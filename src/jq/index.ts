@@ -12,7 +12,7 @@ import { Worker } from "node:worker_threads";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import type { WasmModule, WorkerInit, WorkerReply, WorkerRequest, Wasm } from "./jq-worker.ts";
+import type { WasmModule, WorkerInit, WorkerReply, WorkerRequest, Wasm } from "./worker.ts";
 
 export type JqPath = Array<string | number>;
 
@@ -153,7 +153,7 @@ class JqWorker {
   #start(): Promise<Worker> {
     this.#ready ??= (async () => {
       const init: WorkerInit = { wasmModule: await compiledJq(), maxMemoryBytes: this.#maxMemoryMb * 1024 * 1024 };
-      const worker = new Worker(new URL("./jq-worker.ts", import.meta.url), {
+      const worker = new Worker(new URL("./worker.ts", import.meta.url), {
         workerData: init,
         resourceLimits: { maxOldGenerationSizeMb: this.#maxMemoryMb, maxYoungGenerationSizeMb: 16, stackSizeMb: 4 },
         stdout: true, stderr: true,

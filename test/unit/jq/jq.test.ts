@@ -1,6 +1,6 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { JqError, JqEvaluator } from "../../../src/diff/jq.ts";
+import { JqError, JqEvaluator } from "../../../src/jq/index.ts";
 
 const jq = new JqEvaluator({ timeoutMs: 1000, maxMemoryMb: 128 });
 after(() => jq.close());

@@ -1,0 +1,153 @@
+// Health on real rollouts (kube-controller-manager, kube-scheduler and kwok nodes): Progressing then Healthy,
+// Degraded with a message naming the object, Missing for a desired object deleted live, HealthDegraded and
+// HealthRecovered Events, and `tack health` agreeing with the controller on the same objects.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { dump } from "js-yaml";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startTestCluster, type TestCluster } from "../support/cluster.ts";
+import { simulatedPod } from "../support/control-plane.ts";
+import { startGitServer, type GitServer } from "../support/git-server.ts";
+import { TestKube, application, eventually, refreshApp, startTestTack, waitForApp, type TestTack } from "../support/kube.ts";
+import { deploymentYaml } from "../support/manifests.ts";
+import { runHealthCommand } from "../../src/cli/health-command.ts";
+
+let cluster: TestCluster;
+let git: GitServer;
+let kube: TestKube;
+let tack: TestTack;
+
+before(async () => {
+  cluster = await startTestCluster();
+  git = await startGitServer();
+  kube = new TestKube(cluster.kubeconfigPath);
+  await kube.installCrds();
+  await kube.createNamespace("tack-system");
+  tack = await startTestTack(cluster.kubeconfigPath, { "resync-seconds": 600 });
+});
+
+after(async () => {
+  await tack?.stop();
+  await git?.stop();
+  await cluster?.stop();
+});
+
+function withPodAnnotations(yaml: string, annotations: Record<string, string>): string {
+  const lines = Object.entries(annotations).map(([k, v]) => `        ${k}: "${v}"`).join("\n");
+  return yaml.replace("    metadata:\n      labels:", `    metadata:\n      annotations:\n${lines}\n      labels:`);
+}
+
+function statefulSet(name: string, replicas: number): string {
+  return `apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: ${name}
+spec:
+  replicas: ${replicas}
+  serviceName: ${name}
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata:
+      labels: {app: ${name}}
+      annotations: {"sim.tack.dev/delay": "1s"}
+    spec:
+      containers: [{name: main, image: registry.invalid/${name}:1}]
+`;
+}
+
+const failingJob = `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: nightly
+spec:
+  backoffLimit: 0
+  template:
+    metadata:
+      annotations: {"sim.tack.dev/outcome": "fail"}
+    spec:
+      restartPolicy: Never
+      containers: [{name: main, image: registry.invalid/job:1}]
+`;
+
+async function app(ns: string, files: Record<string, string>, syncPolicy: Record<string, unknown> = { automated: {} }) {
+  const repo = await git.createRepo(ns, files);
+  await kube.createNamespace(ns);
+  await kube.apply(application("web", ns, {
+    source: { repoURL: repo.url, path: "app" },
+    destination: { server: "https://kubernetes.default.svc", namespace: ns },
+    syncPolicy,
+  }));
+  return repo;
+}
+
+test("a Deployment rollout goes Progressing, then Healthy", async () => {
+  await app("rollout", { "app/deploy.yaml": withPodAnnotations(deploymentYaml("web", 2), simulatedPod({ delay: "2s" })) });
+  const progressing = await waitForApp(kube, "rollout", "web", (s) => s.health?.status === "Progressing", "Progressing");
+  assert.match(progressing.health!.message ?? "", /Deployment\/rollout\/web/);
+  await waitForApp(kube, "rollout", "web", (s) => s.health?.status === "Healthy", "Healthy", 30_000);
+});
+
+test("Pods that never become ready and a failing Job make the app Degraded, naming the object; a fix recovers it", async () => {
+  const neverReady = withPodAnnotations(deploymentYaml("stuck"), simulatedPod({ outcome: "unready" }))
+    .replace("spec:\n  replicas: 1", "spec:\n  progressDeadlineSeconds: 3\n  replicas: 1");
+  const repo = await app("degraded", { "app/deploy.yaml": neverReady });
+  const degraded = await waitForApp(kube, "degraded", "web", (s) => s.health?.status === "Degraded", "Degraded", 40_000);
+  assert.match(degraded.health!.message ?? "", /Deployment\/degraded\/stuck/);
+  assert.match(degraded.health!.message ?? "", /deadline|progress/i);
+  const events = await kube.list("v1", "Event", "degraded");
+  assert.ok(events.some((e) => e.reason === "HealthDegraded" && String(e.message).includes("stuck")), "HealthDegraded Event");
+  // The fix (a newer commit) supersedes the sync stuck on health and rolls out.
+  await repo.commit({ "app/deploy.yaml": deploymentYaml("stuck") }, "fix readiness");
+  await refreshApp(kube, "degraded", "web");
+  await waitForApp(kube, "degraded", "web", (s) => s.health?.status === "Healthy", "recovered", 40_000);
+  await eventually(async () => (await kube.list("v1", "Event", "degraded")).some((e) => e.reason === "HealthRecovered"), { message: "HealthRecovered Event" });
+
+  await app("job", { "app/job.yaml": failingJob });
+  const failed = await waitForApp(kube, "job", "web", (s) => s.health?.status === "Degraded", "Degraded by the Job", 30_000);
+  assert.match(failed.health!.message ?? "", /Job\/job\/nightly/);
+});
+
+test("a StatefulSet scaled up is Progressing until every replica is ready", async () => {
+  const repo = await app("scale", { "app/sts.yaml": statefulSet("db", 1) });
+  await waitForApp(kube, "scale", "web", (s) => s.health?.status === "Healthy", "Healthy at 1 replica", 30_000);
+  const sha = await repo.commit({ "app/sts.yaml": statefulSet("db", 3) }, "scale to 3");
+  await refreshApp(kube, "scale", "web");
+  await waitForApp(kube, "scale", "web", (s) => s.sync?.revision === sha && s.health?.status === "Progressing", "Progressing while scaling");
+  await waitForApp(kube, "scale", "web", (s) => s.health?.status === "Healthy", "Healthy at 3 replicas", 40_000);
+  const sts = await kube.get("apps/v1", "StatefulSet", "scale", "db");
+  assert.equal((sts?.status as { readyReplicas?: number }).readyReplicas, 3);
+});
+
+test("a desired object deleted live shows Missing", async () => {
+  await app("missing", { "app/deploy.yaml": deploymentYaml("web") }, { automated: {} });
+  await waitForApp(kube, "missing", "web", (s) => s.health?.status === "Healthy", "Healthy", 30_000);
+  await kube.delete("apps/v1", "Deployment", "missing", "web");
+  const missing = await waitForApp(kube, "missing", "web", (s) => s.health?.status === "Missing", "Missing");
+  assert.equal(missing.resources?.find((r) => r.kind === "Deployment")?.health?.status, "Missing");
+});
+
+test("`tack health` and the controller agree on the same live objects", async () => {
+  const status = await waitForApp(kube, "rollout", "web", (s) => s.health?.status === "Healthy", "Healthy");
+  const dir = await mkdtemp(join(tmpdir(), "tack-health-"));
+  try {
+    const live = [];
+    for (const r of status.resources ?? []) {
+      const apiVersion = r.group ? `${r.group}/v1` : "v1";
+      live.push(await kube.get(apiVersion, r.kind, r.namespace, r.name));
+    }
+    const file = join(dir, "live.yaml");
+    await writeFile(file, live.map((o) => dump(o)).join("---\n"));
+    let out = "";
+    const code = await runHealthCommand(["-o", "json", file], { stdout: (s) => { out += s; }, stderr: () => {} });
+    assert.equal(code, 0);
+    const cli = JSON.parse(out) as Array<{ kind: string; name: string; status: string | null }>;
+    for (const r of status.resources ?? []) {
+      const fromCli = cli.find((c) => c.kind === r.kind && c.name === r.name);
+      assert.equal(fromCli?.status ?? undefined, r.health?.status, `${r.kind}/${r.name}`);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
