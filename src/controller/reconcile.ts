@@ -3,6 +3,7 @@
 // Each stage's failure is a typed error that becomes a condition, an Event, a log line and a requeue;
 // `finally` writes status once (only when it changed) and records metrics. An error anywhere leaves the
 // comparison Unknown and prunes nothing.
+import { createHash } from "node:crypto";
 import type { Logger } from "pino";
 import { stringify } from "safe-stable-stringify";
 import type {
@@ -148,6 +149,14 @@ export class Reconciler {
       let comparisons = await this.#compare(key, ref, loaded.desired, spec.syncPolicy?.syncOptions ?? [], spec.ignoreDifferences ?? []);
       // Before any write, on every path that can start one (DESIGN.md §3): a violation refuses the whole app.
       this.#enforceProject(project, app, loaded, comparisons);
+      // Drift is announced when the comparison finds it, even when selfHeal undoes it within this reconcile.
+      const drifted = comparisons.filter((c) => !c.inSync);
+      if (drifted.length > 0 && previous.sync?.status !== SyncStatusCode.OutOfSync) {
+        emitted.push(["Warning", EventReason.OutOfSync, outOfSyncMessage(drifted.map((c) => ({
+          group: c.key.group, kind: c.key.kind, namespace: c.key.namespace, name: c.key.name, status: SyncStatusCode.OutOfSync,
+          ...(c.requiresPruning ? { requiresPruning: true } : {}), ...(c.message ? { message: c.message } : {}),
+        })), loaded.revision)]);
+      }
 
       const { outcome, operationState, manual } = await this.#operate({
         key, app, ref, spec, source, previous, loaded, comparisons, credentials, log, emitted, project,
@@ -168,12 +177,8 @@ export class Reconciler {
       if (outcome?.phase === OperationPhase.Succeeded && !manual?.sync?.dryRun && !operationState?.operation?.sync?.dryRun) {
         next.history = appendHistory(previous.history, {
           revision: operationState!.syncResult!.revision!, deployedAt: operationState!.finishedAt!, deployStartedAt: operationState!.startedAt,
-          source, initiatedBy: operationState!.operation?.initiatedBy,
+          source: statusSource(source), initiatedBy: operationState!.operation?.initiatedBy,
         }, app.spec.revisionHistoryLimit ?? DEFAULT_HISTORY_LIMIT);
-      }
-      const wasSync = previous.sync?.status;
-      if (next.sync?.status === SyncStatusCode.OutOfSync && wasSync !== SyncStatusCode.OutOfSync) {
-        emitted.push(["Warning", EventReason.OutOfSync, outOfSyncMessage(next.resources ?? [], loaded.revision)]);
       }
       this.#healthEvents(key, previous.health?.status, next.health?.status, next.health?.message, emitted);
     } catch (err) {
@@ -236,7 +241,7 @@ export class Reconciler {
         if (manual) {
           // A refused manual sync ends at once, with the window named; the user's operation is cleared.
           const refused: OperationState = { operation: manual, phase: OperationPhase.Failed, message: window.reason,
-            startedAt: this.#now().toISOString(), syncResult: { revision: loaded.revision, source, resources: [] } };
+            startedAt: this.#now().toISOString(), syncResult: { revision: loaded.revision, source: statusSource(source), resources: [] } };
           await deps.writer.patchApplication(namespace, name, { operation: null });
           return { operationState: finish(refused, OperationPhase.Failed, window.reason), manual };
         }
@@ -253,7 +258,7 @@ export class Reconciler {
         ? await this.#load(ctx.key, app, source, op.sync.revision, ctx.credentials, { refresh: false, remember: false })
         : loaded;
       current = { operation: op, phase: OperationPhase.Running, message: "syncing", startedAt: this.#now().toISOString(),
-        retryCount: manual ? 0 : automated.sync ? automated.retryCount : 0, syncResult: { revision: target.revision, source, resources: [] } };
+        retryCount: manual ? 0 : automated.sync ? automated.retryCount : 0, syncResult: { revision: target.revision, source: statusSource(source), resources: [] } };
       // Recorded before the first write, so a controller killed mid-sync resumes it (DESIGN.md §3 rule 9).
       ctx.setPrevious(await this.#writeStatus(app, previous, { ...previous, operationState: current }));
       emitted.push(["Normal", EventReason.SyncStarted, `Sync to ${short(target.revision)} started${manual ? "" : " (automated)"}`]);
@@ -284,7 +289,7 @@ export class Reconciler {
       onApplied: (k, desired, applied) => deps.comparisons.storeApplied(k, desired, applied, ctx.spec.ignoreDifferences ?? []),
       ignore: { rules: ctx.spec.ignoreDifferences ?? [], jq: deps.jq },
     });
-    current = { ...current, message: engine.message, syncResult: { ...current.syncResult, revision, source, resources: engine.results } };
+    current = { ...current, message: engine.message, syncResult: { ...current.syncResult, revision, source: statusSource(source), resources: engine.results } };
     if (engine.phase === "Running") {
       ctx.requeue(engine.requeueAfterMs ?? 2_000);
       return { outcome: { phase: engine.phase, after: engine.after, sameTarget }, operationState: current, manual };
@@ -533,7 +538,7 @@ export class Reconciler {
           message: syncStatus === SyncStatusCode.OutOfSync ? outOfSyncMessage(resources, loaded.revision) : health.message || health.status };
     return {
       ...previous,
-      sync: { status: syncStatus, revision: loaded.revision, comparedTo: { source: app.spec.source, destination: app.spec.destination } },
+      sync: { status: syncStatus, revision: loaded.revision, comparedTo: { source: statusSource(app.spec.source), destination: app.spec.destination } },
       health,
       resources,
       conditions: nextConditions(previous.conditions, [ready, ...extraConditions], now, app.metadata.generation),
@@ -552,7 +557,7 @@ export class Reconciler {
     return {
       ...previous,
       sync: { status: SyncStatusCode.Unknown, ...(previous.sync?.revision ? { revision: previous.sync.revision } : {}),
-        comparedTo: { source: app.spec.source, destination: app.spec.destination } },
+        comparedTo: { source: statusSource(app.spec.source), destination: app.spec.destination } },
       conditions,
       observedGeneration: app.metadata.generation,
     };
@@ -649,7 +654,7 @@ function automatedSync(app: Application, revision: string, source: ApplicationSo
   const needsPrune = automated.prune === true && comparisons.some((c) => c.requiresPruning);
   if (!needsApply && !needsPrune) return { sync: false, retryCount: 0 };
   const last = app.status?.operationState;
-  const sameTarget = last?.syncResult?.revision === revision && stringify(last.syncResult.source) === stringify(source);
+  const sameTarget = last?.syncResult?.revision === revision && stringify(last.syncResult.source) === stringify(statusSource(source));
   if (!last || !sameTarget) return { sync: true, retryCount: 0 };
   if (last.phase === OperationPhase.Succeeded) return { sync: automated.selfHeal === true, retryCount: 0 };
   if (last.phase === OperationPhase.Failed || last.phase === OperationPhase.Error) {
@@ -732,4 +737,24 @@ function isTrackedByAnother(live: KubeObject, app: AppRef): boolean {
 function describeOwner(live: KubeObject): string {
   const owner = owningApp(live);
   return owner ? `${owner.namespace}/${owner.name}` : "unknown";
+}
+
+/**
+ * The source as recorded in status (comparedTo, operation results, history): Helm values and parameter values
+ * may be secrets, so they are replaced by a digest. Changes stay visible (the digest changes) and comparisons
+ * between recorded sources still work, but no value is copied out of the spec (DESIGN.md §3 rule 6).
+ */
+export function statusSource<T extends ApplicationSource | undefined>(source: T): T {
+  const helm = source?.helm;
+  if (!source || !helm || (!helm.parameters?.length && helm.values === undefined && helm.valuesObject === undefined)) return source;
+  const digest = (value: unknown) => `sha256:${createHash("sha256").update(stringify(value) ?? "").digest("hex").slice(0, 16)}`;
+  return {
+    ...source,
+    helm: {
+      ...helm,
+      ...(helm.parameters ? { parameters: helm.parameters.map((p) => ({ ...p, value: digest(p.value) })) } : {}),
+      ...(helm.values !== undefined ? { values: digest(helm.values) } : {}),
+      ...(helm.valuesObject !== undefined ? { valuesObject: { digest: digest(helm.valuesObject) } } : {}),
+    },
+  };
 }
