@@ -114,8 +114,9 @@ export class Informer {
           timeoutSeconds: this.#options.watchTimeoutSeconds ?? 300,
           labelSelector: this.#options.labelSelector,
           fieldSelector: this.#options.fieldSelector,
-        }, (event) => { this.#apply(event); failures = 0; }, signal);
+        }, (event) => { this.#apply(event); failures = 0; this.#lastError = undefined; }, signal);
         failures = 0;
+        this.#lastError = undefined;
       } catch (err) {
         if (signal.aborted) break;
         if (err instanceof KubeApiError && err.isGone || err instanceof ExpiredError) {

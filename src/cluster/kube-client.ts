@@ -61,8 +61,8 @@ const AUTH_REFRESH_MS = 60_000;
 
 export class KubeClient {
   readonly server: string;
+  readonly userAgent: string;
   readonly #kubeConfig: KubeConfig;
-  readonly #userAgent: string;
   readonly #timeoutMs: number;
   readonly #onRequest: ((o: RequestObservation) => void) | undefined;
   #auth: { at: number; options: https.RequestOptions; agent: http.Agent } | undefined;
@@ -72,7 +72,7 @@ export class KubeClient {
     if (!cluster) throw new Error("the kubeconfig has no current cluster: set a current-context");
     this.server = cluster.server.replace(/\/+$/, "");
     this.#kubeConfig = kubeConfig;
-    this.#userAgent = options.userAgent ?? "tack-controller";
+    this.userAgent = options.userAgent ?? "tack-controller";
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#onRequest = options.onRequest;
   }
@@ -112,7 +112,7 @@ export class KubeClient {
     const body = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
     const headers: Record<string, string | number> = {
       ...(options.headers as Record<string, string> | undefined),
-      "User-Agent": this.#userAgent,
+      "User-Agent": this.userAgent,
       Accept: req.accept ?? "application/json",
     };
     if (body) { headers["Content-Type"] = req.contentType ?? "application/json"; headers["Content-Length"] = body.length; }

@@ -65,6 +65,12 @@ export class LiveCache {
     return total;
   }
 
+  /** The error of a watch that is failing now (connection refused, …), if any: the cluster is unreachable. */
+  lastError(): Error | undefined {
+    for (const { informer } of this.#informers.values()) if (informer.lastError) return informer.lastError;
+    return undefined;
+  }
+
   allSynced(): boolean { return [...this.#informers.values()].every((e) => e.informer.synced); }
 
   async stop(): Promise<void> {

@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import type { KubeObject } from "../api/index.ts";
 import { API_GROUP, API_VERSION, Annotation, Label } from "../api/index.ts";
 import { randomUUID } from "node:crypto";
-import { ClusterWriter, Discovery, Informer, LeaderElector, LiveCache, type KubeClient } from "../cluster/index.ts";
+import { ClusterWriter, Informer, LeaderElector, type KubeClient } from "../cluster/index.ts";
 import type { Config } from "../config.ts";
 import type { RepoCache } from "../git/index.ts";
 import { compileHealthRules, HEALTH_RULES_CONFIGMAP, type CustomHealthRules } from "../health/index.ts";
@@ -15,9 +15,8 @@ import { repoCredentials } from "./credentials.ts";
 import { join } from "node:path";
 import { normalizeRepoURL } from "../git/index.ts";
 import type { Push, WebhookSecrets } from "../server/webhooks/index.ts";
-import { ComparisonCache } from "./compare.ts";
+import { ClusterRegistry } from "./clusters.ts";
 import { EventRecorder } from "./events.ts";
-import { OwnershipIndex } from "./ownership.ts";
 import { WorkQueue } from "./queue.ts";
 import { Reconciler } from "./reconcile.ts";
 
@@ -38,8 +37,7 @@ export const LEASE_NAME = "tack-controller";
 
 export class Controller {
   readonly queue: WorkQueue;
-  readonly cache: LiveCache;
-  readonly discovery: Discovery;
+  readonly clusters: ClusterRegistry;
   readonly #options: ControllerOptions;
   readonly #abort = new AbortController();
   readonly #applications: Informer;
@@ -47,12 +45,12 @@ export class Controller {
   readonly #repoSecrets: Informer;
   readonly #healthRuleConfig: Informer;
   readonly #webhookSecret: Informer;
+  readonly #clusterSecrets: Informer;
   /** Apps named by pushes received in the current coalescing window. */
   #pendingPushes: Push[] = [];
   #pushTimer: NodeJS.Timeout | undefined;
   #healthRules: CustomHealthRules | undefined;
   readonly #reconciler: Reconciler;
-  readonly #ownership = new OwnershipIndex();
   readonly #jq = new JqEvaluator({ timeoutMs: 1_000, maxMemoryMb: 256 });
   #started = false;
   /** The current leadership term: never aborted without leader election; aborted the moment a Lease is lost. */
@@ -63,9 +61,23 @@ export class Controller {
   constructor(options: ControllerOptions) {
     this.#options = options;
     const { client, config, logger, metrics } = options;
-    this.discovery = new Discovery(client);
-    this.cache = new LiveCache(client, { logger, syncTimeoutMs: SYNC_TIMEOUT_MS });
+    // Writes to Applications, AppProjects and Events go to the cluster Tack runs in; managed objects go to
+    // each app's destination cluster (ClusterRegistry).
     const writer = new ClusterWriter(client, { leadership: () => this.#term });
+    this.clusters = new ClusterRegistry({
+      home: client, logger, userAgent: client.userAgent, timeoutMs: config.apiTimeoutSeconds * 1000,
+      leadership: () => this.#term,
+      onOwnedChange: (key) => this.queue.add(key),
+      onConnectivityChange: (cluster, reachable) => {
+        metrics.setClusterConnection(cluster.server, reachable);
+        logger[reachable ? "info" : "warn"]({ cluster: cluster.name, server: cluster.server }, reachable ? "cluster reachable" : "cluster unreachable");
+        this.#enqueueApps((app) => {
+          const destination = (app.spec as { destination?: { server?: string; name?: string } }).destination ?? {};
+          try { return this.clusters.resolve(destination) === cluster; } catch { return false; }
+        });
+      },
+      onRequest: (o) => metrics.countK8sRequest(o.verb, o.resource, o.code),
+    });
     const appNamespaces = new Set(config.applicationNamespaces);
     const watched = (ns: string | undefined) => appNamespaces.size === 0 || appNamespaces.has(ns ?? "");
 
@@ -101,14 +113,19 @@ export class Controller {
       path: `/api/v1/namespaces/${encodeURIComponent(config.namespace)}/secrets`,
       fieldSelector: `metadata.name=${WEBHOOK_SECRET}`, logger,
     });
-    this.cache.onChange((type, change, obj) => {
-      for (const key of this.#ownership.observe(type, change, obj)) this.queue.add(key);
+    this.#clusterSecrets = new Informer(client, {
+      path: `/api/v1/namespaces/${encodeURIComponent(config.namespace)}/secrets`,
+      labelSelector: `${Label.SecretType}=cluster`, logger,
+      onChange: () => {
+        this.clusters.syncFromSecrets(this.#clusterSecrets).then(() => this.#enqueueApps(() => true),
+          (err: unknown) => logger.error({ err }, "could not apply cluster Secrets"));
+      },
     });
 
     const resyncMs = config.resyncSeconds * 1000;
     this.#reconciler = new Reconciler({
-      config, logger, metrics, discovery: this.discovery, cache: this.cache, writer,
-      repos: options.repos, events: new EventRecorder(writer, logger), comparisons: new ComparisonCache(), ownership: this.#ownership,
+      config, logger, metrics, clusters: this.clusters, writer,
+      repos: options.repos, events: new EventRecorder(writer, logger),
       applications: this.#applications, projects: this.#projects, repoSecrets: this.#repoSecrets,
       healthRules: () => this.#healthRules,
       jq: this.#jq,
@@ -130,18 +147,18 @@ export class Controller {
   /** Starts the watches and the workers; resolves when the caches it depends on have synced. */
   async start(): Promise<void> {
     const { logger, metrics, client } = this.#options;
-    await this.discovery.refresh();
+    await this.clusters.inCluster.discovery.refresh();
     const { config } = this.#options;
     if (config.leaderElect) this.queue.pause();   // a standby keeps its caches warm but writes nothing
     // Projects and credentials first: the first reconciles need them.
-    const prerequisites = [this.#repoSecrets, this.#projects, this.#healthRuleConfig, this.#webhookSecret];
+    const prerequisites = [this.#repoSecrets, this.#projects, this.#healthRuleConfig, this.#webhookSecret, this.#clusterSecrets];
     for (const informer of prerequisites) informer.start();
     await Promise.all(prerequisites.map((i) => i.waitForSync(SYNC_TIMEOUT_MS)));
     this.#applications.start();
     await this.#applications.waitForSync(SYNC_TIMEOUT_MS);
     this.#gaugeTimer = setInterval(() => {
       metrics.setQueueDepth(this.queue.length);
-      metrics.setCacheObjects(client.server, this.cache.objectCount());
+      for (const cluster of this.clusters.all()) metrics.setCacheObjects(cluster.server, cluster.cache.objectCount());
     }, 2_000);
     this.#gaugeTimer.unref();
     this.#started = true;
@@ -169,7 +186,7 @@ export class Controller {
 
   /** Ready once the first lists have landed: Applications, projects and credentials are known. */
   ready(): boolean {
-    return this.#started && [this.#applications, this.#projects, this.#repoSecrets, this.#healthRuleConfig, this.#webhookSecret].every((i) => i.synced);
+    return this.#started && [this.#applications, this.#projects, this.#repoSecrets, this.#healthRuleConfig, this.#webhookSecret, this.#clusterSecrets].every((i) => i.synced);
   }
 
   /** Finishes the writes in flight (up to graceMs), then stops every watch. */
@@ -182,7 +199,7 @@ export class Controller {
     await this.#elector?.stop();
     clearTimeout(this.#pushTimer);
     await Promise.all([this.#applications, this.#projects, this.#repoSecrets, this.#healthRuleConfig, this.#webhookSecret]
-      .map((i) => i.stop()).concat(this.cache.stop()));
+      .concat(this.#clusterSecrets).map((i) => i.stop()).concat(this.clusters.stop()));
     await this.#jq.close();
     return drained;
   }

@@ -12,7 +12,8 @@ import type {
 import type { AppProject, AppProjectSpec } from "../api/index.ts";
 import { checkProject, DEFAULT_PROJECT_SPEC, syncWindowState } from "../project/index.ts";
 import { Annotation, ApplicationSpecSchema, displayName, isOwnedBy, keyString, OperationPhase, owningApp, SyncStatusCode, type KubeObject } from "../api/index.ts";
-import { KubeApiError, type ClusterWriter, type Discovery, type Informer, type LiveCache } from "../cluster/index.ts";
+import { KubeApiError, type ClusterWriter, type Informer } from "../cluster/index.ts";
+import { IN_CLUSTER, type ClusterRegistry, type TargetCluster } from "./clusters.ts";
 import type { Config } from "../config.ts";
 import { ComparisonError, ConditionType, ErrorReason, InvalidSpecError, TackError, errorMessage } from "../errors.ts";
 import type { RepoCache, RepoCredentials } from "../git/index.ts";
@@ -21,11 +22,10 @@ import type { Metrics } from "../metrics/index.ts";
 import { redactSecrets } from "../redact.ts";
 import { helmApiVersions, render, type RenderCache, type RenderOptions, type SourceType } from "../render/index.ts";
 import { mergePatch } from "../util/merge-patch.ts";
-import { compareDesired, type ComparisonCache, type ResourceComparison } from "./compare.ts";
+import { compareDesired, type ResourceComparison } from "./compare.ts";
 import { nextConditions, type ConditionInput } from "./conditions.ts";
 import { prepareDesired, type DesiredObject } from "./desired.ts";
 import { EventReason, type EventRecorder } from "./events.ts";
-import type { OwnershipIndex } from "./ownership.ts";
 import type { ProcessResult } from "./queue.ts";
 import { hookOutcome, runSyncStep, type HookItem } from "../sync/engine.ts";
 import { hasOption, hookSpec, objectCompareOptions, objectSyncOptions } from "../sync/plan.ts";
@@ -33,7 +33,6 @@ import type { ResourceIgnoreDifferences } from "../diff/ignore.ts";
 import type { JqEvaluator } from "../jq/index.ts";
 import { repoCredentials } from "./credentials.ts";
 
-export const IN_CLUSTER_SERVER = "https://kubernetes.default.svc";
 const DEFAULT_HISTORY_LIMIT = 10;
 const DEFAULT_AUTOSYNC_RETRY_LIMIT = 5;
 /** Finalizers that ask for cascade deletion: Tack's, and Argo CD's so that migrated manifests keep working. */
@@ -43,13 +42,12 @@ export interface ReconcilerDeps {
   config: Config;
   logger: Logger;
   metrics: Metrics;
-  discovery: Discovery;
-  cache: LiveCache;
+  /** Destination clusters: discovery, live cache, writer, ownership and comparisons of each. */
+  clusters: ClusterRegistry;
+  /** Writes to Applications, AppProjects and Events, in the cluster Tack runs in. */
   writer: ClusterWriter;
   repos: RepoCache;
   events: EventRecorder;
-  comparisons: ComparisonCache;
-  ownership: OwnershipIndex;
   applications: Informer;
   projects: Informer;
   repoSecrets: Informer;
@@ -77,6 +75,7 @@ interface Loaded { revision: string; desired: DesiredObject[]; hooks: HookItem[]
 
 interface OperateContext {
   key: string;
+  target: TargetCluster;
   project: AppProjectSpec;
   app: Application;
   ref: AppRef;
@@ -140,13 +139,14 @@ export class Reconciler {
       const spec = parseSpec(app);
       const source = spec.source!;
       const project = await this.#project(app, spec.project);
-      checkDestination(spec.destination);
+      const target = deps.clusters.resolve(spec.destination);
+      deps.clusters.assertReachable(target);
       const credentials = repoCredentials(deps.repoSecrets, source.repoURL);
       if (credentials) secrets.push(...[credentials.password, credentials.bearerToken].filter((s): s is string => !!s));
 
-      const loaded = await this.#load(key, app, source, source.targetRevision ?? "HEAD", credentials, { refresh: refresh !== undefined });
-      await this.#watchTypes(loaded, previous.resources ?? []);
-      let comparisons = await this.#compare(key, ref, loaded.desired, spec.syncPolicy?.syncOptions ?? [], spec.ignoreDifferences ?? []);
+      const loaded = await this.#load(key, app, target, source, source.targetRevision ?? "HEAD", credentials, { refresh: refresh !== undefined });
+      await this.#watchTypes(target, loaded, previous.resources ?? []);
+      let comparisons = await this.#compare(target, key, ref, loaded.desired, spec.syncPolicy?.syncOptions ?? [], spec.ignoreDifferences ?? []);
       // Before any write, on every path that can start one (DESIGN.md §3): a violation refuses the whole app.
       this.#enforceProject(project, app, loaded, comparisons);
       // Drift is announced when the comparison finds it, even when selfHeal undoes it within this reconcile.
@@ -159,7 +159,7 @@ export class Reconciler {
       }
 
       const { outcome, operationState, manual } = await this.#operate({
-        key, app, ref, spec, source, previous, loaded, comparisons, credentials, log, emitted, project,
+        key, app, ref, spec, source, previous, loaded, comparisons, credentials, log, emitted, project, target,
         setPrevious: (status) => { previous = status; },
         requeue: (ms) => { result = { requeueAfterMs: Math.min(result.requeueAfterMs ?? ms, ms) }; },
       });
@@ -255,7 +255,7 @@ export class Reconciler {
     if (!current && (manual || automated.sync)) {
       const op: Operation = manual ?? { sync: { prune: app.spec.syncPolicy?.automated?.prune ?? false }, initiatedBy: { automated: true } };
       const target = op.sync?.revision && op.sync.revision !== loaded.revision
-        ? await this.#load(ctx.key, app, source, op.sync.revision, ctx.credentials, { refresh: false, remember: false })
+        ? await this.#load(ctx.key, app, ctx.target, source, op.sync.revision, ctx.credentials, { refresh: false, remember: false })
         : loaded;
       current = { operation: op, phase: OperationPhase.Running, message: "syncing", startedAt: this.#now().toISOString(),
         retryCount: manual ? 0 : automated.sync ? automated.retryCount : 0, syncResult: { revision: target.revision, source: statusSource(source), resources: [] } };
@@ -271,9 +271,9 @@ export class Reconciler {
     const syncOptions = [...(app.spec.syncPolicy?.syncOptions ?? []), ...(op.sync?.syncOptions ?? [])];
     const revision = current.syncResult?.revision ?? loaded.revision;
     const sameTarget = revision === loaded.revision;
-    const target = sameTarget ? loaded : await this.#load(ctx.key, app, source, revision, ctx.credentials, { refresh: false, remember: false });
-    if (!sameTarget) await this.#watchTypes(target, []);
-    const comparisons = sameTarget ? ctx.comparisons : await this.#compare(ctx.key, ctx.ref, target.desired, syncOptions, ctx.spec.ignoreDifferences ?? []);
+    const target = sameTarget ? loaded : await this.#load(ctx.key, app, ctx.target, source, revision, ctx.credentials, { refresh: false, remember: false });
+    if (!sameTarget) await this.#watchTypes(ctx.target, target, []);
+    const comparisons = sameTarget ? ctx.comparisons : await this.#compare(ctx.target, ctx.key, ctx.ref, target.desired, syncOptions, ctx.spec.ignoreDifferences ?? []);
     const rules = deps.healthRules();
     const engine = await runSyncStep({
       app: ctx.ref, items: comparisons, hooks: target.hooks, results: current.syncResult?.resources ?? [],
@@ -284,9 +284,9 @@ export class Reconciler {
       pruneGuardPercent: deps.config.pruneGuardPercent,
       now: this.#now().getTime(), deadline: Date.parse(current.startedAt ?? "") + deps.config.syncTimeoutSeconds * 1000,
       health: (obj) => assessHealth(obj, rules),
-      live: (type, ns, objName) => deps.cache.get(type, ns, objName),
-      writer: deps.writer, discovery: deps.discovery, signal: deps.signal, logger: log,
-      onApplied: (k, desired, applied) => deps.comparisons.storeApplied(k, desired, applied, ctx.spec.ignoreDifferences ?? []),
+      live: (type, ns, objName) => ctx.target.cache.get(type, ns, objName),
+      writer: ctx.target.writer, discovery: ctx.target.discovery, signal: deps.signal, logger: log,
+      onApplied: (k, desired, applied) => ctx.target.comparisons.storeApplied(k, desired, applied, ctx.spec.ignoreDifferences ?? []),
       ignore: { rules: ctx.spec.ignoreDifferences ?? [], jq: deps.jq },
     });
     current = { ...current, message: engine.message, syncResult: { ...current.syncResult, revision, source: statusSource(source), resources: engine.results } };
@@ -317,14 +317,16 @@ export class Reconciler {
     const ref: AppRef = { namespace: app.metadata.namespace, name: app.metadata.name };
     const policy = finalizer.endsWith("/background") ? "Background" : "Foreground";
     try {
-      await this.#watchTypes({ desired: [], hooks: [] }, app.status?.resources ?? []);
-      const owned = deps.ownership.owned(key)
-        .map((o) => ({ ...o, live: deps.cache.get(o.type, o.key.namespace, o.key.name) }))
+      const target = deps.clusters.resolve(app.spec.destination ?? {});
+      deps.clusters.assertReachable(target);
+      await this.#watchTypes(target, { desired: [], hooks: [] }, app.status?.resources ?? []);
+      const owned = target.ownership.owned(key)
+        .map((o) => ({ ...o, live: target.cache.get(o.type, o.key.namespace, o.key.name) }))
         .filter((o) => o.live && isOwnedBy(o.live, ref) && !hookSpec(o.live));
       const remaining = owned.filter((o) => !hasOption(objectSyncOptions(o.live), "Delete", "false"));
       for (const o of remaining) {
         if (o.live!.metadata.deletionTimestamp) continue;
-        await deps.writer.delete(o.type, o.key.namespace || undefined, o.key.name, o.live!.metadata.uid!, policy).catch((err: unknown) => {
+        await target.writer.delete(o.type, o.key.namespace || undefined, o.key.name, o.live!.metadata.uid!, policy).catch((err: unknown) => {
           if (!(err instanceof KubeApiError && (err.isNotFound || err.isConflict))) throw err;
         });
       }
@@ -332,7 +334,7 @@ export class Reconciler {
         log.info({ remaining: remaining.length }, "waiting for the application's objects to be deleted");
         return { requeueAfterMs: 1_000 };
       }
-      const postDelete = await this.#runPostDeleteHooks(key, app, log);
+      const postDelete = await this.#runPostDeleteHooks(key, app, target, log);
       if (postDelete === "waiting") return { requeueAfterMs: 1_000 };
       await deps.writer.patchApplication(app.metadata.namespace, app.metadata.name, {
         metadata: { finalizers: (app.metadata.finalizers ?? []).filter((f) => f !== finalizer), resourceVersion: app.metadata.resourceVersion },
@@ -346,14 +348,14 @@ export class Reconciler {
   }
 
   /** PostDelete hooks, created once and followed to completion; "done" when there are none or all finished. */
-  async #runPostDeleteHooks(key: string, app: Application, log: Logger): Promise<"done" | "waiting"> {
+  async #runPostDeleteHooks(key: string, app: Application, target: TargetCluster, log: Logger): Promise<"done" | "waiting"> {
     const deps = this.#deps;
     const source = app.spec.source;
     if (!source) return "done";
     let loaded: Loaded;
     try {
       const credentials = repoCredentials(deps.repoSecrets, source.repoURL);
-      loaded = await this.#load(key, app, source, source.targetRevision ?? "HEAD", credentials, { refresh: false });
+      loaded = await this.#load(key, app, target, source, source.targetRevision ?? "HEAD", credentials, { refresh: false });
     } catch (err) {
       // A repository that is gone must not keep the Application forever: its PostDelete hooks cannot run.
       log.warn({ err: { message: errorMessage(err) } }, "PostDelete hooks skipped: the source cannot be rendered");
@@ -361,15 +363,15 @@ export class Reconciler {
     }
     const hooks = loaded.hooks.filter((h) => h.spec.types.includes("PostDelete"));
     if (hooks.length === 0) return "done";
-    await this.#watchTypes({ desired: [], hooks }, []);
+    await this.#watchTypes(target, { desired: [], hooks }, []);
     const rules = deps.healthRules();
     let waiting = false;
     for (const hook of hooks) {
       const name = hook.desired.metadata.name;
-      const live = name ? deps.cache.get(hook.type, hook.key.namespace, name) : undefined;
+      const live = name ? target.cache.get(hook.type, hook.key.namespace, name) : undefined;
       if (!live) {
         if (!this.#postDeleteCreated.has(`${key}/${hook.id}`)) {
-          await (name ? deps.writer.apply(hook.type, hook.desired) : deps.writer.create(hook.type, hook.desired));
+          await (name ? target.writer.apply(hook.type, hook.desired) : target.writer.create(hook.type, hook.desired));
           this.#postDeleteCreated.add(`${key}/${hook.id}`);
         }
         waiting = true;
@@ -384,7 +386,7 @@ export class Reconciler {
   }
 
   /** Revision → checkout → render → desired, reusing the last result when the source has not moved. */
-  async #load(key: string, app: Application, source: ApplicationSource, revisionSpec: string, credentials: RepoCredentials | undefined,
+  async #load(key: string, app: Application, target: TargetCluster, source: ApplicationSource, revisionSpec: string, credentials: RepoCredentials | undefined,
     opts: { refresh: boolean; remember?: boolean }): Promise<Loaded> {
     const deps = this.#deps;
     const remember = opts.remember ?? true;
@@ -411,7 +413,7 @@ export class Reconciler {
     }
 
     const syncOptions = app.spec.syncPolicy?.syncOptions ?? [];
-    const renderKey = stringify({ revision, source, app: key, ns: app.spec.destination?.namespace, max: deps.config.maxManifestBytes, syncOptions }) ?? "";
+    const renderKey = stringify({ revision, source, app: key, cluster: target.server, ns: app.spec.destination?.namespace, max: deps.config.maxManifestBytes, syncOptions }) ?? "";
     const prepared = hard ? undefined : this.#rendered.get(renderKey);
     if (prepared) {
       this.#rendered.delete(renderKey);
@@ -425,7 +427,7 @@ export class Reconciler {
     const rendered = await deps.renderCache.render({
       source, maxBytes: deps.config.maxManifestBytes, appName: app.metadata.name, appNamespace: app.metadata.namespace,
       destinationNamespace: app.spec.destination?.namespace, signal: deps.signal, revision, options: deps.renderOptions,
-      kubeVersion: (await deps.discovery.serverVersion()).gitVersion, apiVersions: helmApiVersions(deps.discovery.types()),
+      kubeVersion: (await target.discovery.serverVersion()).gitVersion, apiVersions: helmApiVersions(target.discovery.types()),
     }, {
       treeHash: async (path) => {
         await deps.repos.ensureCommit(source.repoURL, revision, { credentials });
@@ -437,7 +439,7 @@ export class Reconciler {
     });
     if (!rendered.cacheHit) deps.metrics.observeRender(rendered.sourceType, (performance.now() - renderStarted) / 1000);
     const state = await prepareDesired(rendered.objects, { namespace: app.metadata.namespace, name: app.metadata.name },
-      app.spec.destination?.namespace, deps.discovery, { skipDryRunOnMissingResource: hasOption(syncOptions, "SkipDryRunOnMissingResource") });
+      app.spec.destination?.namespace, target.discovery, { skipDryRunOnMissingResource: hasOption(syncOptions, "SkipDryRunOnMissingResource") });
     const entry = { desired: state.desired, hooks: state.hooks, sourceType: rendered.sourceType, emptyRender: rendered.objects.length === 0 };
     this.#rendered.set(renderKey, entry);
     if (this.#rendered.size > RENDER_CACHE_ENTRIES) this.#rendered.delete(this.#rendered.keys().next().value!);
@@ -445,34 +447,33 @@ export class Reconciler {
   }
 
   /** Watches the types the app uses now and the ones its inventory says it used before (for pruning). */
-  async #watchTypes(loaded: Pick<Loaded, "desired" | "hooks">, inventory: ResourceStatus[]): Promise<void> {
-    const deps = this.#deps;
+  async #watchTypes(target: TargetCluster, loaded: Pick<Loaded, "desired" | "hooks">, inventory: ResourceStatus[]): Promise<void> {
     const types = new Map([...loaded.desired, ...loaded.hooks].map((d) => [`${d.type.group}/${d.type.kind}`, d.type]));
     for (const entry of inventory) {
       const id = `${entry.group ?? ""}/${entry.kind}`;
       if (types.has(id)) continue;
-      const type = deps.discovery.byGroupKind(entry.group ?? "", entry.kind);
+      const type = target.discovery.byGroupKind(entry.group ?? "", entry.kind);
       if (type) types.set(id, type);
     }
     try {
       // A type whose CRD is applied by this very sync is not served yet: it is watched after the sync.
-      await Promise.all([...types.values()].filter((t) => deps.discovery.peek(t.group ? `${t.group}/${t.version}` : t.version, t.kind))
-        .map((t) => deps.cache.ensureWatched(t)));
+      await Promise.all([...types.values()].filter((t) => target.discovery.peek(t.group ? `${t.group}/${t.version}` : t.version, t.kind))
+        .map((t) => target.cache.ensureWatched(t)));
     } catch (err) {
       throw new ComparisonError(ErrorReason.ClusterError, `watching live state: ${errorMessage(err)}`, { cause: err });
     }
   }
 
-  async #compare(key: string, ref: AppRef, desired: DesiredObject[], syncOptions: string[], ignoreRules: ResourceIgnoreDifferences[]): Promise<ResourceComparison[]> {
+  async #compare(target: TargetCluster, key: string, ref: AppRef, desired: DesiredObject[], syncOptions: string[], ignoreRules: ResourceIgnoreDifferences[]): Promise<ResourceComparison[]> {
     const deps = this.#deps;
     const compared = await compareDesired(desired, {
-      cache: deps.cache, writer: deps.writer, comparisons: deps.comparisons, dryRunConcurrency: 8, syncOptions,
+      cache: target.cache, writer: target.writer, comparisons: target.comparisons, dryRunConcurrency: 8, syncOptions,
       ignore: { rules: ignoreRules, jq: deps.jq },
     });
     const wanted = new Set(desired.map((d) => keyString(d.key)));
-    for (const owned of deps.ownership.owned(key)) {
+    for (const owned of target.ownership.owned(key)) {
       if (wanted.has(keyString(owned.key))) continue;
-      const live = deps.cache.get(owned.type, owned.key.namespace, owned.key.name);
+      const live = target.cache.get(owned.type, owned.key.namespace, owned.key.name);
       // Already being deleted (a prune in progress, waiting on finalizers): nothing left to do for it.
       if (!live || live.metadata.deletionTimestamp) continue;
       // Hooks are run by syncs and removed by their delete policy, never pruned as drift.
@@ -626,17 +627,8 @@ function parseSpec(app: Application): ReturnType<typeof ApplicationSpecSchema.pa
   return spec;
 }
 
-function checkDestination(destination: { server?: string; name?: string }): void {
-  const server = destination.server;
-  const name = destination.name;
-  if (server && server !== IN_CLUSTER_SERVER) {
-    throw new InvalidSpecError(`destination server '${server}' is not supported yet: only ${IN_CLUSTER_SERVER} (the cluster Tack runs in)`);
-  }
-  if (name && name !== "in-cluster") throw new InvalidSpecError(`destination name '${name}' is not supported yet: only 'in-cluster'`);
-}
-
 function destinationServer(destination: { server?: string; name?: string }): string {
-  return destination.server ?? (destination.name === "in-cluster" || !destination.name ? IN_CLUSTER_SERVER : destination.name);
+  return destination.server ?? (destination.name === IN_CLUSTER.name || !destination.name ? IN_CLUSTER.server : destination.name);
 }
 
 interface AutomatedDecision { sync: boolean; retryCount: number; waitMs?: number }

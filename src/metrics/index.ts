@@ -29,6 +29,7 @@ export class Metrics {
   readonly #queueDepth: Gauge;
   readonly #queueWait: Histogram;
   readonly #cacheObjects: Gauge;
+  readonly #clusterConnection: Gauge;
   readonly #lastSync: Gauge;
   readonly #outOfSyncSince: Gauge;
   readonly #renderDuration: Histogram;
@@ -54,6 +55,8 @@ export class Metrics {
     this.#queueWait = new Histogram({ name: "tack_workqueue_wait_seconds", help: "Time an Application waited in the queue.", registers,
       buckets: [0.001, 0.01, 0.1, 0.5, 1, 5, 30, 120] });
     this.#cacheObjects = new Gauge({ name: "tack_cluster_cache_objects", help: "Objects held in the watch-fed live cache.", registers,
+      labelNames: ["server"] });
+    this.#clusterConnection = new Gauge({ name: "tack_cluster_connection_status", help: "1 while the destination cluster's watches are healthy, 0 while it is unreachable.", registers,
       labelNames: ["server"] });
     this.#lastSync = new Gauge({ name: "tack_app_last_sync_timestamp_seconds", help: "When the app's last sync finished (Unix seconds).", registers,
       labelNames: ["namespace", "name", "phase"] });
@@ -128,6 +131,7 @@ export class Metrics {
   setQueueDepth(depth: number): void { this.#queueDepth.set(depth); }
   observeQueueWait(seconds: number): void { this.#queueWait.observe(seconds); }
   setCacheObjects(server: string, count: number): void { this.#cacheObjects.set({ server }, count); }
+  setClusterConnection(server: string, reachable: boolean): void { this.#clusterConnection.set({ server }, reachable ? 1 : 0); }
 
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
