@@ -2,7 +2,7 @@
 // precondition, Application patches and status, and Events. Bodies are raw JSON.
 import type { KubeObject } from "../api/index.ts";
 import { API_GROUP, API_VERSION, FIELD_MANAGER } from "../api/index.ts";
-import type { KubeClient, KubeRequest } from "./kube-client.ts";
+import { KubeApiError, type KubeClient, type KubeRequest } from "./kube-client.ts";
 import { resourcePath, type ResourceType } from "./discovery.ts";
 
 export type PropagationPolicy = "Foreground" | "Background" | "Orphan";
@@ -98,6 +98,25 @@ export class ClusterWriter {
       contentType: "application/merge-patch+json",
       body: mergePatch,
     });
+  }
+
+  /**
+   * Clears the Application's `operation` only if it is still the one that ran (a JSON Patch `test` guards it),
+   * so a newer operation set meanwhile by a user is never lost. Returns false when it had changed.
+   */
+  async clearOperation(namespace: string, name: string, ran: unknown): Promise<boolean> {
+    try {
+      await this.#request({
+        method: "PATCH",
+        path: `${APPLICATIONS_PATH}/namespaces/${encodeURIComponent(namespace)}/applications/${encodeURIComponent(name)}`,
+        contentType: "application/json-patch+json",
+        body: [{ op: "test", path: "/operation", value: ran }, { op: "remove", path: "/operation" }],
+      });
+      return true;
+    } catch (err) {
+      if (err instanceof KubeApiError && (err.status === 422 || err.status === 409)) return false;
+      throw err;
+    }
   }
 
   /** Replaces status wholesale through the status subresource (a merge patch of {status}). */

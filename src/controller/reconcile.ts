@@ -242,7 +242,7 @@ export class Reconciler {
           // A refused manual sync ends at once, with the window named; the user's operation is cleared.
           const refused: OperationState = { operation: manual, phase: OperationPhase.Failed, message: window.reason,
             startedAt: this.#now().toISOString(), syncResult: { revision: loaded.revision, source: statusSource(source), resources: [] } };
-          await deps.writer.patchApplication(namespace, name, { operation: null });
+          await deps.writer.clearOperation(namespace, name, app.operation);
           return { operationState: finish(refused, OperationPhase.Failed, window.reason), manual };
         }
         log.info({ reason: window.reason }, "automated sync held by a sync window");
@@ -299,7 +299,7 @@ export class Reconciler {
     // Look again at once: drift that arrived while the operation ran is judged by the automated policy then.
     if (phase !== OperationPhase.Succeeded && op.initiatedBy?.automated) ctx.requeue(retryDelayMs(app, (current.retryCount ?? 0) + 1));
     else ctx.requeue(1);
-    if (app.operation?.sync) await deps.writer.patchApplication(namespace, name, { operation: null });
+    if (app.operation?.sync) await deps.writer.clearOperation(namespace, name, app.operation);
     return { outcome: { phase: engine.phase, after: engine.after, sameTarget }, operationState, manual: op.initiatedBy?.automated ? undefined : op };
   }
 

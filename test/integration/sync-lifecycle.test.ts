@@ -116,6 +116,10 @@ test("an object tracked by another app raises SharedResourceWarning and is not t
   assert.match(JSON.stringify(warned.conditions), /ConfigMap\/shared\/common is tracked by Application shared\/web/);
   let cm = await kube.get("v1", "ConfigMap", "shared", "common");
   assert.equal((cm?.data as Record<string, string>).owner, "first", "not taken over");
+  await eventually(async () => {
+    const app = (await kube.app("shared", "second")) as { operation?: unknown; status?: { operationState?: { phase?: string } } };
+    return !app.operation && app.status?.operationState?.phase !== "Running";
+  }, { message: "first operation finished" });
   await requestSync(kube, "shared", "second", { syncOptions: ["TakeOwnership=true"] });
   await eventually(async () => {
     cm = await kube.get("v1", "ConfigMap", "shared", "common");

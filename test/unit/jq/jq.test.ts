@@ -99,7 +99,8 @@ test("concurrent requests share a jq run, and a failing one does not fail the ot
   assert.equal(((results[21] as PromiseRejectedResult).reason as JqError).kind, "runtime");
 });
 
-test("latency per evaluation (reported, loosely bounded)", async (t) => {
+// Timings are reported, not asserted (speed is measured by bench/, never by a timed test).
+test("sequential, batched and cached evaluations agree (latency reported)", async (t) => {
   const docs = Array.from({ length: 200 }, (_, i) => ({ ...deployment, metadata: { name: `lat-${i}` } }));
   const expression = '.spec.template.spec.initContainers[] | select(.name == "injected")';
   await jq.paths(expression, docs[0]);
@@ -113,12 +114,14 @@ test("latency per evaluation (reported, loosely bounded)", async (t) => {
   const concurrent = (performance.now() - start) / 149;
 
   start = performance.now();
-  for (const d of docs.slice(1, 51)) await jq.paths(expression, d);
+  const cachedResults = [];
+  for (const d of docs.slice(1, 51)) cachedResults.push(await jq.paths(expression, d));
   const cached = (performance.now() - start) / 50;
 
   t.diagnostic(`per evaluation: sequential ${sequential.toFixed(2)} ms, concurrent (batched) ${concurrent.toFixed(3)} ms, cached ${cached.toFixed(3)} ms`);
-  assert.ok(sequential < 50, `sequential ${sequential} ms`);
-  assert.ok(cached < 1, `cached ${cached} ms`);
+  const expected = await jq.paths(expression, docs[1]);
+  for (const r of cachedResults) assert.deepEqual(r, expected);
+  assert.deepEqual(await Promise.all(docs.slice(51, 60).map((d) => jq.paths(expression, d))), Array(9).fill(expected));
 });
 
 test("a closed evaluator refuses further work", async () => {
