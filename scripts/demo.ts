@@ -20,7 +20,7 @@ const interactive = process.stdin.isTTY === true && !process.env.CI && !process.
 
 interface AppView { status?: { sync?: { status?: string; revision?: string }; health?: { status?: string }; resources?: Array<{ kind: string; name: string; status?: string; health?: { status?: string } }> } }
 
-step("Local control plane (etcd + kube-apiserver; the first run builds them from the Go module proxy, ~10 minutes)");
+step("Local control plane (etcd, kube-apiserver, controller manager, scheduler, kwok nodes; the first run builds them from the Go module proxy, ~15 minutes)");
 await ensureControlPlaneBinaries((line) => say(`  ${line}`));
 const cp = await startControlPlane({ auditLog: false });
 say(`  API server ${cp.server}`);
@@ -52,7 +52,7 @@ try {
   await kube.installCrds();
   await kube.createNamespace("tack-system");
 
-  step("Controller: tack controller (logs in the demo's temp dir)");
+  step("Controller: tack controller (warnings and errors are shown here)");
   controller = spawn(process.execPath, [join(ROOT, "src/cli/main.ts"), "controller", "--http-port=0", "--http-host=127.0.0.1", `--cache-dir=${cacheDir}`, "--log-level=warn"],
     { env: { ...process.env, KUBECONFIG: cp.kubeconfigPath, TACK_NAMESPACE: "tack-system" }, stdio: ["ignore", "inherit", "inherit"] });
 
@@ -66,6 +66,16 @@ try {
   }, { timeoutMs: 60_000, message: "guestbook to reach Synced" });
   say(`  Synced to ${synced.status!.sync!.revision!.slice(0, 7)} in ${Date.now() - started} ms; health ${synced.status!.health?.status}`);
   for (const r of synced.status!.resources ?? []) say(`    ${r.kind.padEnd(12)} ${r.name.padEnd(18)} ${r.status?.padEnd(10)} ${r.health?.status ?? ""}`);
+
+  step("Health: the Deployment rolls out on the simulated nodes");
+  let lastHealth = synced.status!.health?.status;
+  const healthy = await eventually(async () => {
+    const view = (await kube.app("tack-system", "guestbook")) as AppView | undefined;
+    const health = view?.status?.health?.status;
+    if (health && health !== lastHealth) { say(`  health ${lastHealth} → ${health}`); lastHealth = health; }
+    return health === "Healthy" ? view : undefined;
+  }, { timeoutMs: 60_000, intervalMs: 50, message: "guestbook to become Healthy" });
+  for (const r of healthy.status!.resources ?? []) say(`    ${r.kind.padEnd(12)} ${r.name.padEnd(18)} ${r.status?.padEnd(10)} ${r.health?.status ?? ""}`);
 
   step("Drift: someone edits the ConfigMap by hand");
   await kube.apply({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "guestbook-config", namespace: "guestbook" }, data: { greeting: "edited by hand" } }, "kubectl-edit");

@@ -203,7 +203,8 @@ export class LeaderElector {
     if (this.#term.signal.aborted) return;
     this.#term.abort(new Error(`leadership lost: ${reason}`));
     const log = this.#opts.logger;
-    log?.warn({ identity: this.#opts.identity, reason, lease: `${this.#opts.namespace}/${this.#opts.name}` }, "stopped leading");
+    // Stepping down on shutdown is routine; anything else is worth a warning.
+    log?.[reason === "stopped" ? "info" : "warn"]({ identity: this.#opts.identity, reason, lease: `${this.#opts.namespace}/${this.#opts.name}` }, "stopped leading");
     try {
       this.#opts.onStoppedLeading?.(reason);
     } catch (err) {

@@ -177,7 +177,8 @@ export class Controller {
         onStoppedLeading: (reason) => {
           // Writes stop at once through the aborted term; queued work waits for the next term.
           this.queue.pause();
-          logger.warn({ reason }, "stopped leading: writes refused until leading again");
+          if (reason === "stopped") logger.info("released the lease on shutdown");
+          else logger.warn({ reason }, "stopped leading: writes refused until leading again");
         },
       });
       this.#elector.start();
