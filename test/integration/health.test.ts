@@ -1,38 +1,18 @@
 // Health on real rollouts (kube-controller-manager, kube-scheduler and kwok nodes): Progressing then Healthy,
 // Degraded with a message naming the object, Missing for a desired object deleted live, HealthDegraded and
 // HealthRecovered Events, and `tack health` agreeing with the controller on the same objects.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { dump } from "js-yaml";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startTestCluster, type TestCluster } from "../support/cluster.ts";
 import { simulatedPod } from "../support/control-plane.ts";
-import { startGitServer, type GitServer } from "../support/git-server.ts";
-import { TestKube, application, eventually, refreshApp, startTestTack, waitForApp, type TestTack } from "../support/kube.ts";
+import { application, eventually, refreshApp, waitForApp, startEnvironment } from "../support/kube.ts";
 import { deploymentYaml } from "../support/manifests.ts";
 import { runHealthCommand } from "../../src/cli/health-command.ts";
 
-let cluster: TestCluster;
-let git: GitServer;
-let kube: TestKube;
-let tack: TestTack;
-
-before(async () => {
-  cluster = await startTestCluster();
-  git = await startGitServer();
-  kube = new TestKube(cluster.kubeconfigPath);
-  await kube.installCrds();
-  await kube.createNamespace("tack-system");
-  tack = await startTestTack(cluster.kubeconfigPath, { "resync-seconds": 600 });
-});
-
-after(async () => {
-  await tack?.stop();
-  await git?.stop();
-  await cluster?.stop();
-});
+const { cluster, git, kube, tack } = await startEnvironment({ "resync-seconds": 600 });
 
 function withPodAnnotations(yaml: string, annotations: Record<string, string>): string {
   const lines = Object.entries(annotations).map(([k, v]) => `        ${k}: "${v}"`).join("\n");

@@ -1,31 +1,11 @@
 // Metrics and Events: an app's series disappear when it is deleted; series grow linearly with the number of apps
 // and with nothing else users control; Events name what happened and a flapping app does not flood them.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startTestCluster, type TestCluster } from "../support/cluster.ts";
-import { startGitServer, type GitServer } from "../support/git-server.ts";
-import { TestKube, application, eventually, startTestTack, waitForApp, type TestTack } from "../support/kube.ts";
+import { application, eventually, waitForApp, startEnvironment } from "../support/kube.ts";
 import { configMapYaml } from "../support/manifests.ts";
 
-let cluster: TestCluster;
-let git: GitServer;
-let kube: TestKube;
-let tack: TestTack;
-
-before(async () => {
-  cluster = await startTestCluster();
-  git = await startGitServer();
-  kube = new TestKube(cluster.kubeconfigPath);
-  await kube.installCrds();
-  await kube.createNamespace("tack-system");
-  tack = await startTestTack(cluster.kubeconfigPath, { "resync-seconds": 600 });
-});
-
-after(async () => {
-  await tack?.stop();
-  await git?.stop();
-  await cluster?.stop();
-});
+const { cluster, git, kube, tack } = await startEnvironment({ "resync-seconds": 600 });
 
 async function metricsText(): Promise<string> {
   return (await tack.metrics.render()).body;

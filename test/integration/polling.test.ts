@@ -1,30 +1,10 @@
 // Git polling: with no webhook and no refresh request, a pushed commit is picked up at the next resync.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startTestCluster, type TestCluster } from "../support/cluster.ts";
-import { startGitServer, type GitServer } from "../support/git-server.ts";
-import { TestKube, application, eventually, startTestTack, type TestTack } from "../support/kube.ts";
+import { application, eventually, startEnvironment } from "../support/kube.ts";
 import { configMapYaml, webAppFiles } from "../support/manifests.ts";
 
-let cluster: TestCluster;
-let git: GitServer;
-let kube: TestKube;
-let tack: TestTack;
-
-before(async () => {
-  cluster = await startTestCluster();
-  git = await startGitServer();
-  kube = new TestKube(cluster.kubeconfigPath);
-  await kube.installCrds();
-  await kube.createNamespace("tack-system");
-  tack = await startTestTack(cluster.kubeconfigPath, { "resync-seconds": 2, "resync-jitter": 0 });
-});
-
-after(async () => {
-  await tack?.stop();
-  await git?.stop();
-  await cluster?.stop();
-});
+const { cluster, git, kube, tack } = await startEnvironment({ "resync-seconds": 2, "resync-jitter": 0 });
 
 test("a pushed change is applied by polling, and an unchanged repo is not fetched again", async () => {
   const repo = await git.createRepo("polled", webAppFiles());

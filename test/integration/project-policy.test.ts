@@ -1,31 +1,12 @@
 // AppProject policy, enforced before any write: each rule allows what it lists and refuses the rest, and a
 // refused sync writes nothing. Sync windows hold automated syncs and, without manualSync, manual ones.
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { readAuditEvents, startTestCluster, type TestCluster } from "../support/cluster.ts";
-import { startGitServer, type GitServer } from "../support/git-server.ts";
-import { TestKube, application, requestSync, startTestTack, waitForApp, type TestTack } from "../support/kube.ts";
+import { readAuditEvents } from "../support/cluster.ts";
+import { application, requestSync, waitForApp, startEnvironment } from "../support/kube.ts";
 import { configMapYaml } from "../support/manifests.ts";
 
-let cluster: TestCluster;
-let git: GitServer;
-let kube: TestKube;
-let tack: TestTack;
-
-before(async () => {
-  cluster = await startTestCluster();
-  git = await startGitServer();
-  kube = new TestKube(cluster.kubeconfigPath);
-  await kube.installCrds();
-  await kube.createNamespace("tack-system");
-  tack = await startTestTack(cluster.kubeconfigPath);
-});
-
-after(async () => {
-  await tack?.stop();
-  await git?.stop();
-  await cluster?.stop();
-});
+const { cluster, git, kube, tack } = await startEnvironment();
 
 const clusterRole = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: NAME\nrules: []\n";
 

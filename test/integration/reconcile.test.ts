@@ -1,10 +1,10 @@
 // The walking skeleton end to end, against a real kube-apiserver and a real git server: an Application
 // reaches Synced, follows Git (refresh and polling), prunes, heals drift, and costs nothing when idle.
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { startTestCluster, readAuditEvents, type TestCluster } from "../support/cluster.ts";
-import { startGitServer, type GitServer } from "../support/git-server.ts";
-import { TestKube, application, eventually, startTestTack, type TestTack } from "../support/kube.ts";
+import { readAuditEvents } from "../support/cluster.ts";
+import { startGitServer } from "../support/git-server.ts";
+import { application, eventually, startEnvironment } from "../support/kube.ts";
 import { configMapYaml, webAppFiles } from "../support/manifests.ts";
 import type { KubeObject } from "../../src/api/index.ts";
 import { createServer } from "node:net";
@@ -20,10 +20,7 @@ function closedPort(): Promise<number> {
   });
 }
 
-let cluster: TestCluster;
-let git: GitServer;
-let kube: TestKube;
-let tack: TestTack;
+const { cluster, git, kube, tack } = await startEnvironment({ "resync-seconds": 600 });
 
 interface AppView { status?: { sync?: { status?: string; revision?: string }; health?: { status?: string }; conditions?: Array<{ type: string; status: string; reason?: string; message?: string }>; resources?: Array<{ kind: string; name: string; status?: string; requiresPruning?: boolean }>; operationState?: { phase?: string; message?: string }; history?: unknown[] } }
 
@@ -37,21 +34,6 @@ async function waitForSync(ns: string, name: string, status: string, revision?: 
     return s?.sync?.status === status && (!revision || s.sync.revision === revision) ? s : undefined;
   }, { message: `${ns}/${name} to be ${status}${revision ? ` at ${revision.slice(0, 7)}` : ""}`, timeoutMs: 30_000 });
 }
-
-before(async () => {
-  cluster = await startTestCluster();
-  git = await startGitServer();
-  kube = new TestKube(cluster.kubeconfigPath);
-  await kube.installCrds();
-  await kube.createNamespace("tack-system");
-  tack = await startTestTack(cluster.kubeconfigPath, { "resync-seconds": 600 });
-});
-
-after(async () => {
-  await tack?.stop();
-  await git?.stop();
-  await cluster?.stop();
-});
 
 describe("an Application on a plain-YAML repo", () => {
   test("reaches Synced; objects carry the tracking annotation and Tack's field manager", async () => {

@@ -1,33 +1,13 @@
 // Sync hooks: PreSync, Sync and PostSync hooks run in their phase and are deleted per their policy; a
 // failing PreSync hook stops the sync before any Sync-phase write and runs the SyncFail hooks. Hooks are
 // not part of the compared state and are never pruned.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startTestCluster, type TestCluster } from "../support/cluster.ts";
 import { simulatedPod } from "../support/control-plane.ts";
-import { startGitServer, type GitServer } from "../support/git-server.ts";
-import { TestKube, application, eventually, startTestTack, waitForApp, type TestTack } from "../support/kube.ts";
+import { application, eventually, waitForApp, startEnvironment } from "../support/kube.ts";
 import { configMapYaml } from "../support/manifests.ts";
 
-let cluster: TestCluster;
-let git: GitServer;
-let kube: TestKube;
-let tack: TestTack;
-
-before(async () => {
-  cluster = await startTestCluster();
-  git = await startGitServer();
-  kube = new TestKube(cluster.kubeconfigPath);
-  await kube.installCrds();
-  await kube.createNamespace("tack-system");
-  tack = await startTestTack(cluster.kubeconfigPath);
-});
-
-after(async () => {
-  await tack?.stop();
-  await git?.stop();
-  await cluster?.stop();
-});
+const { cluster, git, kube, tack } = await startEnvironment();
 
 function job(opts: { name?: string; generateName?: string; hook: string; deletePolicy?: string; fail?: boolean; helm?: boolean }): string {
   const meta = opts.name ? `  name: ${opts.name}` : `  generateName: ${opts.generateName}`;

@@ -1,31 +1,11 @@
 // The sync lifecycle beyond one apply: retries with backoff and supersession by a newer commit, rollback,
 // cascade and non-cascade deletion, shared objects, the prune guard, and ignoreDifferences.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startTestCluster, type TestCluster } from "../support/cluster.ts";
-import { startGitServer, type GitServer } from "../support/git-server.ts";
-import { TestKube, application, eventually, refreshApp, requestSync, startTestTack, waitForApp, type TestTack } from "../support/kube.ts";
+import { application, eventually, refreshApp, requestSync, waitForApp, startEnvironment } from "../support/kube.ts";
 import { configMapYaml, deploymentYaml } from "../support/manifests.ts";
 
-let cluster: TestCluster;
-let git: GitServer;
-let kube: TestKube;
-let tack: TestTack;
-
-before(async () => {
-  cluster = await startTestCluster();
-  git = await startGitServer();
-  kube = new TestKube(cluster.kubeconfigPath);
-  await kube.installCrds();
-  await kube.createNamespace("tack-system");
-  tack = await startTestTack(cluster.kubeconfigPath, { "resync-seconds": 600 });
-});
-
-after(async () => {
-  await tack?.stop();
-  await git?.stop();
-  await cluster?.stop();
-});
+const { cluster, git, kube, tack } = await startEnvironment({ "resync-seconds": 600 });
 
 async function newApp(ns: string, files: Record<string, string>, spec: Record<string, unknown>) {
   const repo = await git.createRepo(ns, files);

@@ -1,30 +1,12 @@
 // Sync options, app-wide and per object: each one changes behaviour as Argo CD users expect (one test each).
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readAuditEvents, startTestCluster, type TestCluster } from "../support/cluster.ts";
-import { startGitServer, type GitServer, type TestRepo } from "../support/git-server.ts";
-import { TestKube, application, eventually, refreshApp, startTestTack, waitForApp, type TestTack } from "../support/kube.ts";
+import { readAuditEvents } from "../support/cluster.ts";
+import { type TestRepo } from "../support/git-server.ts";
+import { application, eventually, refreshApp, waitForApp, startEnvironment } from "../support/kube.ts";
 import { configMapYaml, deploymentYaml } from "../support/manifests.ts";
 
-let cluster: TestCluster;
-let git: GitServer;
-let kube: TestKube;
-let tack: TestTack;
-
-before(async () => {
-  cluster = await startTestCluster();
-  git = await startGitServer();
-  kube = new TestKube(cluster.kubeconfigPath);
-  await kube.installCrds();
-  await kube.createNamespace("tack-system");
-  tack = await startTestTack(cluster.kubeconfigPath);
-});
-
-after(async () => {
-  await tack?.stop();
-  await git?.stop();
-  await cluster?.stop();
-});
+const { cluster, git, kube, tack } = await startEnvironment();
 
 function withAnnotations(yaml: string, annotations: Record<string, string>): string {
   const lines = Object.entries(annotations).map(([k, v]) => `    ${k}: "${v}"`).join("\n");

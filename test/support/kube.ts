@@ -4,11 +4,14 @@ import { readdir, readFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
+import { after } from "node:test";
 import { loadAll } from "js-yaml";
 import type { KubeObject } from "../../src/api/index.ts";
 import { KubeApiError, KubeClient } from "../../src/cluster/index.ts";
 import { loadConfig } from "../../src/config.ts";
 import { createLogger, startTack, type Tack } from "../../src/main.ts";
+import { startTestCluster, type TestCluster } from "./cluster.ts";
+import { startGitServer, type GitServer } from "./git-server.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -175,4 +178,26 @@ export async function requestSync(kube: TestKube, namespace: string, name: strin
 
 export async function refreshApp(kube: TestKube, namespace: string, name: string): Promise<void> {
   await kube.mergePatch("tack.dev/v1alpha1", "Application", namespace, name, { metadata: { annotations: { "tack.dev/refresh": "normal" } } });
+}
+
+export interface Environment { cluster: TestCluster; git: GitServer; kube: TestKube; tack: TestTack }
+
+/**
+ * What most integration files need: a test cluster with Tack's CRDs and namespace, a git server, and Tack
+ * running in-process with `flags`; all stopped after the file's tests (registered here with node:test).
+ * Called with top-level await at the top of a test file.
+ */
+export async function startEnvironment(flags: Record<string, string | number> = {}): Promise<Environment> {
+  const cluster = await startTestCluster();
+  const git = await startGitServer();
+  const kube = new TestKube(cluster.kubeconfigPath);
+  await kube.installCrds();
+  await kube.createNamespace("tack-system");
+  const tack = await startTestTack(cluster.kubeconfigPath, flags);
+  after(async () => {
+    await tack.stop();
+    await git.stop();
+    await cluster.stop();
+  });
+  return { cluster, git, kube, tack };
 }
