@@ -131,3 +131,23 @@ test("`tack health` and the controller agree on the same live objects", async ()
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("custom health rules from the tack-health-rules ConfigMap apply without a restart; a rule that cannot run gives Unknown", async () => {
+  await app("custom", { "app/flag.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: feature-flags\ndata:\n  state: broken\n" });
+  await waitForApp(kube, "custom", "web", (s) => s.operationState?.phase === "Succeeded", "synced");
+  const rules = (text: string) => ({
+    apiVersion: "v1", kind: "ConfigMap", metadata: { name: "tack-health-rules", namespace: "tack-system" }, data: { _ConfigMap: text },
+  });
+  await kube.apply(rules(`- when: 'has(object.data) && has(object.data.state) && object.data.state == "broken"'
+  status: Degraded
+  messageExpression: '"feature flags are " + object.data.state'
+`));
+  const degraded = await waitForApp(kube, "custom", "web", (s) => s.health?.status === "Degraded", "Degraded by the custom rule");
+  assert.match(degraded.health!.message ?? "", /ConfigMap\/custom\/feature-flags: feature flags are broken/);
+  // A runaway rule (refused or stopped by its budget) gives Unknown with the reason, and the controller goes on.
+  await kube.apply(rules(`- when: 'object.data.all(k, [1,2,3,4,5,6,7,8,9,10].all(a, [1,2,3,4,5,6,7,8,9,10].all(b, a + b > 0)))'
+  status: Healthy
+`));
+  const unknown = await waitForApp(kube, "custom", "web", (s) => s.health?.status === "Unknown", "Unknown from the failing rule");
+  assert.match(unknown.health!.message ?? "", /feature-flags/);
+});
