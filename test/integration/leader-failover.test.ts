@@ -14,7 +14,7 @@ import { TestKube, application, eventually, refreshApp, waitForApp } from "../su
 import { configMapYaml } from "../support/manifests.ts";
 
 const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;
-const LEASE = { duration: 3, renew: 2, retry: 0.5 };
+const LEASE = { duration: 6, renew: 4, retry: 1 };
 let cp: ControlPlane;
 let git: GitServer;
 let kube: TestKube;
@@ -74,8 +74,8 @@ test("the standby takes over within the lease duration after the leader dies; no
   const lastRenew = Date.parse(((await kube.get("coordination.k8s.io/v1", "Lease", "tack-system", "tack-controller"))?.spec as { renewTime: string }).renewTime);
   await eventually(async () => (await holder())?.startsWith("b_"), { timeoutMs: 15_000, intervalMs: 50, message: "replica b leads" });
   const takeover = Date.now() - lastRenew;
-  // The standby may notice the expiry up to one retry period late, and polling here adds a little more.
-  assert.ok(takeover <= (LEASE.duration + 2 * LEASE.retry) * 1000 + 1_000, `took over ${takeover} ms after the last renewal (lease ${LEASE.duration} s)`);
+  // The standby may notice the expiry up to one retry period late; a loaded 2-core machine adds scheduling delay.
+  assert.ok(takeover <= (LEASE.duration + 2 * LEASE.retry) * 1000 + 2_000, `took over ${takeover} ms after the last renewal (lease ${LEASE.duration} s)`);
 
   const sha = await repo.commit({ "app/cm.yaml": configMapYaml("c", { v: "2" }) }, "after failover");
   await refreshApp(kube, "failover", "web");
