@@ -18,7 +18,7 @@ export const ConfigSchema = z.object({
   resyncSeconds: seconds(180),
   resyncJitter: z.coerce.number().min(0).max(1).default(0.2),
   /** Reconciles in parallel. */
-  workers: z.coerce.number().int().min(1).max(256).default(10),
+  workers: z.coerce.number().int().min(1).max(256).default(16),
   /** HTTP port for /metrics, /healthz, /readyz (0 picks a free port). */
   httpPort: z.coerce.number().int().min(0).max(65535).default(8080),
   httpHost: z.string().default("0.0.0.0"),

@@ -225,16 +225,20 @@ export class Controller {
       const pushes = this.#pendingPushes;
       this.#pendingPushes = [];
       this.#pushTimer = undefined;
-      const matched = new Set<string>();
+      const matched = new Map<string, boolean>();   // app key → whether the push touched its path
       for (const app of this.#applications.list()) {
-        const source = (app.spec as { source?: { repoURL?: string; targetRevision?: string } }).source;
+        const source = (app.spec as { source?: { repoURL?: string; targetRevision?: string; path?: string } }).source;
         if (!source?.repoURL) continue;
         const url = normalizeRepoURL(source.repoURL).toLowerCase();
         const revision = source.targetRevision || "HEAD";
-        if (pushes.some((p) => p.repoURLs.some((u) => u.toLowerCase() === url) && p.revisions.includes(revision))) matched.add(appKey(app));
+        for (const push of pushes) {
+          if (!push.repoURLs.some((u) => u.toLowerCase() === url) || !push.revisions.includes(revision)) continue;
+          matched.set(appKey(app), (matched.get(appKey(app)) ?? false) || touches(push, source.path));
+        }
       }
       this.#options.logger.info({ pushes: pushes.length, applications: matched.size }, "webhook push: refreshing matching applications");
-      for (const key of matched) { this.#reconciler.refresh(key); this.queue.add(key); }
+      // Apps whose files changed go first: on a monorepo they are the few that will write anything.
+      for (const [key, touched] of matched) { this.#reconciler.refresh(key); this.queue.add(key, { front: touched }); }
     }, PUSH_COALESCE_MS);
   }
 
@@ -276,4 +280,11 @@ function renderOptions(config: Config, credentials: (url: string) => { username?
       },
     }),
   });
+}
+
+/** Whether a push changed files under the app's path (unknown change lists count as touching everything). */
+function touches(push: Push, path: string | undefined): boolean {
+  if (!push.changedFiles) return true;
+  const prefix = (path ?? "").replace(/^\.?\/+|\/+$/g, "");
+  return prefix === "" || push.changedFiles.some((f) => f === prefix || f.startsWith(`${prefix}/`));
 }

@@ -39,13 +39,18 @@ export class WorkQueue {
   get length(): number { return this.#queue.length; }
   get active(): number { return this.#processing.size; }
 
-  add(key: string): void {
+  /** Queues the key (once); `front` puts it ahead of the waiting keys (an app a webhook says changed). */
+  add(key: string, options: { front?: boolean } = {}): void {
     if (this.#shuttingDown) return;
     this.#cancelDelay(key);
     if (this.#processing.has(key)) { this.#dirty.add(key); return; }
-    if (this.#queued.has(key)) return;
-    this.#queued.set(key, Date.now());
-    this.#queue.push(key);
+    if (this.#queued.has(key)) {
+      if (!options.front) return;
+      this.#queue.splice(this.#queue.indexOf(key), 1);
+    } else {
+      this.#queued.set(key, Date.now());
+    }
+    if (options.front) this.#queue.unshift(key); else this.#queue.push(key);
     this.#pump();
   }
 

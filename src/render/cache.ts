@@ -117,7 +117,8 @@ export class RenderCache {
     const variants = (this.#variants.get(params) ?? []).filter((k) => k !== full);
     variants.push(full);
     this.#variants.set(params, variants);
-    while (variants.length > this.#opts.variantsPerKey) this.#remove(variants[0]!);
+    // #remove stores a new list for the key, so the oldest variants are taken off this one as they go.
+    while (variants.length > this.#opts.variantsPerKey) this.#remove(variants.shift()!);
     while (this.#entries.size > this.#opts.maxEntries || this.#bytes > this.#opts.maxBytes) {
       const oldest = this.#entries.keys().next().value;
       if (oldest === undefined) break;

@@ -67,3 +67,16 @@ test("addAfter keeps the earliest due time; shutdown drops queued work and waits
   await tick(30);
   assert.deepEqual(runs, ["later", "a"], "nothing runs after shutdown");
 });
+
+test("a key added to the front runs before the keys already waiting", async () => {
+  const runs: string[] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  const q = new WorkQueue({ workers: 1, retryBaseMs: 1, retryMaxMs: 10, process: async (key) => { runs.push(key); if (key === "busy") await gate; } });
+  q.add("busy"); q.add("a"); q.add("b");
+  q.add("urgent", { front: true });
+  q.add("b", { front: true });
+  release();
+  await q.idle();
+  assert.deepEqual(runs, ["busy", "b", "urgent", "a"]);
+});
