@@ -14,6 +14,7 @@ import { createLogger, startTack, type Tack } from "../src/main.ts";
 import type { ControlPlane } from "../test/support/control-plane.ts";
 import type { GitServer } from "../test/support/git-server.ts";
 import type { TestKube } from "../test/support/kube.ts";
+import { mapLimit } from "../src/util/concurrency.ts";
 
 export interface BenchContext {
   quick: boolean;
@@ -72,19 +73,7 @@ export function percentile(xs: number[], p: number): number {
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Runs fn over items with at most `limit` in flight; results in order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
+export { mapLimit };
 
 /** Polls until fn is truthy; bounded by timeoutMs. */
 export async function until<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs: number, intervalMs = 20): Promise<T> {

@@ -35,7 +35,8 @@ export async function regenerate(root: string): Promise<void> {
     try { runs.push(JSON.parse(await readFile(join(dir, name), "utf8")) as RunResult); } catch { /* skip */ }
   }
   const sections = [merged(runs, "full"), merged(runs, "quick")].filter((r): r is RunResult => !!r);
-  await writeFile(join(root, "BENCHMARKS.md"), markdown(sections));
+  const causes = await readFile(join(root, "bench", "causes.md"), "utf8").catch(() => "");
+  await writeFile(join(root, "BENCHMARKS.md"), `${markdown(sections)}${causes ? `\n${causes}` : ""}`);
 }
 
 
