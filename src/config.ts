@@ -128,6 +128,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[] = [])
 }
 
 export function configHelp(): string {
-  const lines = Object.entries(ENV_KEYS).map(([envKey, key]) => `  --${kebab(key).padEnd(26)} ${envKey}`);
+  const lines = Object.entries(ENV_KEYS).map(([envKey, key]) => `  --${kebab(key).padEnd(32)} ${envKey}`);
   return ["Settings (flag, or environment variable):", ...lines].join("\n");
 }
