@@ -11,7 +11,7 @@ import { compileHealthRules, HEALTH_RULES_CONFIGMAP, type CustomHealthRules } fr
 import type { Metrics } from "../metrics/index.ts";
 import { JqEvaluator } from "../jq/index.ts";
 import { HelmRepositories, RenderCache, type RenderOptions } from "../render/index.ts";
-import { repoCredentials } from "./credentials.ts";
+import { CREDENTIAL_SECRET_TYPES, repoCredentials } from "./credentials.ts";
 import { join } from "node:path";
 import { normalizeRepoURL } from "../git/index.ts";
 import type { Push, WebhookSecrets } from "../server/webhooks/index.ts";
@@ -95,7 +95,7 @@ export class Controller {
     });
     this.#repoSecrets = new Informer(client, {
       path: `/api/v1/namespaces/${encodeURIComponent(config.namespace)}/secrets`,
-      labelSelector: `${Label.SecretType}=repository`, logger,
+      labelSelector: `${Label.SecretType} in (${CREDENTIAL_SECRET_TYPES.join(",")})`, logger,
       onChange: () => this.#enqueueApps(() => true),
     });
     this.#healthRuleConfig = new Informer(client, {

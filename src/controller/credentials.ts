@@ -1,8 +1,15 @@
-// Repository credentials from Secrets labelled tack.dev/secret-type=repository in Tack's namespace (the
-// same layout as Argo CD's repository Secrets: url, username, password; or a token as the password).
+// Repository credentials from Secrets in Tack's namespace, in Argo CD's layout: a `repository` Secret
+// (label tack.dev/secret-type: repository) names one repository by its exact URL; a `repo-creds` Secret
+// (label tack.dev/secret-type: repo-creds) is a template whose `url` is a prefix, for every repository under
+// it. An exact `repository` match wins; among templates, the longest prefix wins. Fields: `url`, `username`,
+// `password` (a personal access token goes here too, as `token` is read as a password), `bearerToken`.
 import type { KubeObject } from "../api/index.ts";
+import { Label } from "../api/index.ts";
 import type { Informer } from "../cluster/index.ts";
 import { normalizeRepoURL, type RepoCredentials } from "../git/index.ts";
+
+/** The secret-type label values read as repository credentials. */
+export const CREDENTIAL_SECRET_TYPES = ["repository", "repo-creds"] as const;
 
 function field(secret: KubeObject, name: string): string | undefined {
   const data = secret.data as Record<string, string> | undefined;
@@ -11,22 +18,34 @@ function field(secret: KubeObject, name: string): string | undefined {
   return stringData?.[name];
 }
 
-/** The credentials of the Secret whose url matches the repoURL (normalised), if any. */
-export function repoCredentials(secrets: Informer, repoURL: string): RepoCredentials | undefined {
+function credentialsOf(secret: KubeObject): RepoCredentials {
+  const username = field(secret, "username");
+  const password = field(secret, "password") ?? field(secret, "token");
+  const bearerToken = field(secret, "bearerToken");
+  return {
+    ...(username ? { username } : {}),
+    ...(password ? { password } : {}),
+    ...(bearerToken ? { bearerToken } : {}),
+  };
+}
+
+/** Pure choice among credential Secrets for a repository URL (see the header for the rules). */
+export function pickCredentials(secrets: Iterable<KubeObject>, repoURL: string): RepoCredentials | undefined {
   const wanted = normalizeRepoURL(repoURL);
-  for (const secret of secrets.list()) {
+  let template: { prefix: string; secret: KubeObject } | undefined;
+  for (const secret of secrets) {
     const url = field(secret, "url");
-    if (!url || normalizeRepoURL(url) !== wanted) continue;
-    const username = field(secret, "username");
-    // A personal access token goes in as the basic-auth password (GitHub, GitLab, Gitea); bearerToken is sent
-    // as an Authorization: Bearer header (Bitbucket Data Center), as in Argo CD's repository Secrets.
-    const password = field(secret, "password") ?? field(secret, "token");
-    const token = field(secret, "bearerToken");
-    return {
-      ...(username ? { username } : {}),
-      ...(password ? { password } : {}),
-      ...(token ? { bearerToken: token } : {}),
-    };
+    if (!url) continue;
+    const type = secret.metadata.labels?.[Label.SecretType];
+    if (type === "repository" && normalizeRepoURL(url) === wanted) return credentialsOf(secret);
+    if (type !== "repo-creds") continue;
+    const prefix = url.trim().replace(/\/+$/, "");
+    const matches = repoURL.startsWith(prefix) || wanted.startsWith(normalizeRepoURL(prefix));
+    if (matches && (!template || prefix.length > template.prefix.length)) template = { prefix, secret };
   }
-  return undefined;
+  return template ? credentialsOf(template.secret) : undefined;
+}
+
+export function repoCredentials(secrets: Informer, repoURL: string): RepoCredentials | undefined {
+  return pickCredentials(secrets.list(), repoURL);
 }
