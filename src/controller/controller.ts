@@ -225,21 +225,45 @@ export class Controller {
       const pushes = this.#pendingPushes;
       this.#pendingPushes = [];
       this.#pushTimer = undefined;
-      const matched = new Map<string, boolean>();   // app key → whether the push touched its path
+      // app key → whether the push touched its path, grouped by the (repoURL, targetRevision) they follow.
+      const groups = new Map<string, { repoURL: string; revision: string; apps: Map<string, boolean> }>();
       for (const app of this.#applications.list()) {
-        const source = (app.spec as { source?: { repoURL?: string; targetRevision?: string; path?: string } }).source;
-        if (!source?.repoURL) continue;
+        const source = (app.spec as { source?: { repoURL?: string; targetRevision?: string; path?: string; chart?: string } }).source;
+        if (!source?.repoURL || source.chart) continue;
         const url = normalizeRepoURL(source.repoURL).toLowerCase();
         const revision = source.targetRevision || "HEAD";
         for (const push of pushes) {
           if (!push.repoURLs.some((u) => u.toLowerCase() === url) || !push.revisions.includes(revision)) continue;
-          matched.set(appKey(app), (matched.get(appKey(app)) ?? false) || touches(push, source.path));
+          const id = `${source.repoURL}#${revision}`;
+          let group = groups.get(id);
+          if (!group) { group = { repoURL: source.repoURL, revision, apps: new Map() }; groups.set(id, group); }
+          group.apps.set(appKey(app), (group.apps.get(appKey(app)) ?? false) || touches(push, source.path));
         }
       }
-      this.#options.logger.info({ pushes: pushes.length, applications: matched.size }, "webhook push: refreshing matching applications");
-      // Apps whose files changed go first: on a monorepo they are the few that will write anything.
-      for (const [key, touched] of matched) { this.#reconciler.refresh(key); this.queue.add(key, { front: touched }); }
+      const count = [...groups.values()].reduce((n, g) => n + g.apps.size, 0);
+      this.#options.logger.info({ pushes: pushes.length, applications: count }, "webhook push: refreshing matching applications");
+      for (const group of groups.values()) void this.#refreshGroup(group);
     }, PUSH_COALESCE_MS);
+  }
+
+  /**
+   * One ref listing for all the apps of a push that follow the same repository and revision; apps whose files
+   * changed go first (on a monorepo they are the few that will write anything). If the listing fails, each app
+   * resolves on its own and reports its own error.
+   */
+  async #refreshGroup(group: { repoURL: string; revision: string; apps: Map<string, boolean> }): Promise<void> {
+    let sha: string | undefined;
+    try {
+      sha = await this.#options.repos.resolveRevision(group.repoURL, group.revision,
+        { credentials: repoCredentials(this.#repoSecrets, group.repoURL), force: true });
+    } catch (err) {
+      this.#options.logger.debug({ err: { message: (err as Error).message }, repo: group.repoURL }, "push: shared ref listing failed");
+    }
+    for (const [key, touched] of group.apps) {
+      if (sha) this.#reconciler.resolved(key, group.repoURL, group.revision, sha);
+      else this.#reconciler.refresh(key);
+      this.queue.add(key, { front: touched });
+    }
   }
 
   #enqueueApps(filter: (app: KubeObject) => boolean): void {

@@ -112,6 +112,11 @@ export class Reconciler {
   /** The next reconcile of this app asks Git for its revision (a webhook announced a push). */
   refresh(key: string): void { this.#memory.delete(key); }
 
+  /** A revision resolved once for all the apps of one push (instead of one ref listing per app). */
+  resolved(key: string, repoURL: string, revisionSpec: string, revision: string): void {
+    this.#memory.set(key, { sourceKey: `${repoURL}#${revisionSpec}`, revision, resolvedAt: Date.now() });
+  }
+
   async reconcile(key: string): Promise<ProcessResult> {
     const deps = this.#deps;
     const [namespace, name] = key.split("/") as [string, string];
