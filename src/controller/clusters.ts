@@ -5,7 +5,7 @@
 // index, so an unreachable cluster marks only its own apps Unknown.
 import { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import type { KubeObject } from "../api/index.ts";
+import { keyOf, type KubeObject } from "../api/index.ts";
 import { ClusterWriter, Discovery, KubeClient, LiveCache, type Informer, type RequestObservation } from "../cluster/index.ts";
 import { ComparisonError, ErrorReason, InvalidSpecError, errorMessage } from "../errors.ts";
 import { ComparisonCache } from "./compare.ts";
@@ -124,14 +124,16 @@ export class ClusterRegistry {
   #create(name: string, server: string, client: KubeClient): TargetCluster {
     const cache = new LiveCache(client, { logger: this.#options.logger.child({ cluster: name }), syncTimeoutMs: 30_000 });
     const ownership = new OwnershipIndex();
+    const comparisons = new ComparisonCache();
     cache.onChange((type, change, obj) => {
+      // A deleted object's remembered comparison goes with it, so the cache is bounded by the live objects.
+      if (change === "deleted") comparisons.forget(keyOf(obj));
       for (const key of ownership.observe(type, change, obj)) this.#options.onOwnedChange(key);
     });
     return {
-      name, server, client, cache, ownership,
+      name, server, client, cache, ownership, comparisons,
       discovery: new Discovery(client),
       writer: new ClusterWriter(client, { leadership: this.#options.leadership }),
-      comparisons: new ComparisonCache(),
     };
   }
 
