@@ -1,5 +1,7 @@
 // One fixture per kind and state (test/fixtures/health/<kind>[-<version>]-<state>.yaml), one line each:
-// a new edge case is a new file and a new row.
+// a new edge case is a new file and a new row. Most are captured from real objects by
+// scripts/capture-health-fixtures.ts (re-run it and the messages below stay true); the hand-written ones, states
+// the local control plane cannot produce, are listed in test/fixtures/health/README.md.
 
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
@@ -14,23 +16,26 @@ const cases: Array<[file: string, status: HealthStatusCode | undefined, message:
   ["deployment-healthy.yaml", "Healthy", "3 of 3 replicas are updated and available"],
   ["deployment-progressing.yaml", "Progressing", "Waiting for rollout to finish: 1 of 3 updated replicas are available"],
   ["deployment-progressing-generation.yaml", "Progressing", "observed deployment generation less than desired"],
-  ["deployment-degraded.yaml", "Degraded", "exceeded its progress deadline: ReplicaSet \"api-5f9c7d8b8d\" has timed out"],
+  ["deployment-degraded.yaml", "Degraded", "Deployment exceeded its progress deadline: ReplicaSet \"worker-"],
   ["deployment-suspended.yaml", "Suspended", "Deployment is paused"],
   ["statefulset-healthy.yaml", "Healthy", "Partitioned roll out complete: 3 new pods"],
   ["statefulset-progressing.yaml", "Progressing", "Waiting for 2 pods to be ready"],
   ["statefulset-ondelete-healthy.yaml", "Healthy", "StatefulSet has 3 ready pods"],
-  ["statefulset-partition-progressing.yaml", "Progressing", "1 out of 2 new pods have been updated"],
-  ["daemonset-healthy.yaml", "Healthy", "3 of 3 pods are updated and available"],
-  ["daemonset-progressing.yaml", "Progressing", "1 out of 3 new pods have been updated"],
+  ["statefulset-partition-progressing.yaml", "Progressing", "Waiting for 1 pods to be ready"],
+  ["statefulset-partition-updating-progressing.yaml", "Progressing", "1 out of 2 new pods have been updated"],
+  ["daemonset-healthy.yaml", "Healthy", "2 of 2 pods are updated and available"],
+  ["daemonset-progressing.yaml", "Progressing", "Waiting for daemon set rollout to finish: 0 of 2 updated pods are available"],
+  ["daemonset-rollout-progressing.yaml", "Progressing", "Waiting for daemon set rollout to finish: 1 out of 2 new pods have been updated"],
   ["replicaset-healthy.yaml", "Healthy", "3 of 3 replicas are available"],
-  ["replicaset-degraded.yaml", "Degraded", "FailedCreate: pods \"api-6c7d8e9f0a-\" is forbidden: exceeded quota"],
+  ["replicaset-progressing.yaml", "Progressing", "Waiting for rollout to finish: 0 out of 3 new replicas are available"],
+  ["replicaset-degraded.yaml", "Degraded", "is forbidden: exceeded quota: no-pods"],
   ["pod-healthy.yaml", "Healthy", "Pod is running and ready"],
-  ["pod-crashloop-degraded.yaml", "Degraded", "container \"api\" is CrashLoopBackOff: back-off 2m40s"],
+  ["pod-crashloop-degraded.yaml", "Degraded", "container \"api\" is CrashLoopBackOff: back-off 10s"],
   ["pod-imagepullbackoff-degraded.yaml", "Degraded", "container \"api\" is ImagePullBackOff: Back-off pulling image"],
   ["pod-hook-imagepull-progressing.yaml", "Progressing", "Pod is pending"],
-  ["pod-pending-progressing.yaml", "Progressing", "Unschedulable: 0/3 nodes are available: 3 Insufficient cpu"],
+  ["pod-pending-progressing.yaml", "Progressing", "Pod is pending: Unschedulable: 0/2 nodes are available: 2 Insufficient cpu"],
   ["pod-succeeded-healthy.yaml", "Healthy", "Pod completed successfully"],
-  ["pod-failed-degraded.yaml", "Degraded", "container \"migrate\" failed with exit code 3"],
+  ["pod-failed-degraded.yaml", "Degraded", "container \"api\" failed with exit code 1"],
   ["pod-oomkilled-degraded.yaml", "Degraded", "last state: OOMKilled"],
   ["service-healthy.yaml", "Healthy", "Service of type ClusterIP"],
   ["service-loadbalancer-progressing.yaml", "Progressing", "Waiting for the load balancer to be assigned an address"],
@@ -42,7 +47,7 @@ const cases: Array<[file: string, status: HealthStatusCode | undefined, message:
   ["pvc-degraded.yaml", "Degraded", "Claim lost its volume"],
   ["job-healthy.yaml", "Healthy", "Reached expected number of succeeded pods"],
   ["job-degraded.yaml", "Degraded", "Job has reached the specified backoff limit"],
-  ["job-progressing.yaml", "Progressing", "Job is running: 2 active, 1 of 5 completions succeeded"],
+  ["job-progressing.yaml", "Progressing", "Job is running: 2 active, 0 of 5 completions succeeded"],
   ["job-suspended.yaml", "Suspended", "Job is suspended"],
   ["cronjob-healthy.yaml", "Healthy", "last job completed successfully"],
   ["cronjob-degraded.yaml", "Degraded", "last job did not complete successfully"],
@@ -50,12 +55,12 @@ const cases: Array<[file: string, status: HealthStatusCode | undefined, message:
   ["cronjob-suspended.yaml", "Suspended", "CronJob is suspended"],
   ["cronjob-never-scheduled-healthy.yaml", "Healthy", "has not scheduled a job yet"],
   ["hpa-v1-healthy.yaml", "Healthy", "DesiredWithinRange: the desired count is within the acceptable range"],
-  ["hpa-v1-degraded.yaml", "Degraded", "FailedGetScale: the HPA controller was unable to get the target's current scale"],
+  ["hpa-v1-degraded.yaml", "Degraded", "FailedGetScale: the HPA controller was unable to get the target's current scale: deployments.apps \"orders\" not found"],
   ["hpa-v2-healthy.yaml", "Healthy", "SucceededRescale: the HPA controller was able to update the target scale to 3"],
-  ["hpa-v2-degraded.yaml", "Degraded", "FailedGetResourceMetric: the HPA was unable to compute the replica count"],
+  ["hpa-v2-degraded.yaml", "Degraded", "FailedGetResourceMetric: the HPA was unable to compute the replica count: failed to get cpu utilization"],
   ["hpa-v2-progressing.yaml", "Progressing", "Waiting to autoscale"],
-  ["apiservice-healthy.yaml", "Healthy", "Passed: all checks passed"],
-  ["apiservice-progressing.yaml", "Progressing", "MissingEndpoints: endpoints for service/metrics-server"],
+  ["apiservice-healthy.yaml", "Healthy", "Local: Local APIServices are always available"],
+  ["apiservice-progressing.yaml", "Progressing", "MissingEndpoints: endpointslices for service/metrics-server"],
   ["crd-healthy.yaml", "Healthy", "CRD is established"],
   ["crd-names-degraded.yaml", "Degraded", "CRD names have not been accepted: \"cert\" is already in use"],
   ["crd-nonstructural-degraded.yaml", "Degraded", "Schema violations found: spec.versions[0]"],
@@ -78,4 +83,15 @@ for (const [file, status, message] of cases) {
 test("every fixture has a row, and every row a fixture", () => {
   const files = readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort();
   assert.deepEqual(files, cases.map(([f]) => f).sort());
+});
+
+test("a fixture is captured (first-line comment) unless README.md lists it as hand-written, and why", () => {
+  const readme = readFileSync(new URL("README.md", dir), "utf8");
+  const handWrittenSection = readme.slice(readme.indexOf("## Hand-written"));
+  // The names in the first column of its table.
+  const firstCells = handWrittenSection.split("\n").filter((l) => l.startsWith("| `")).map((l) => l.split("|")[1] ?? "");
+  const listed = new Set(firstCells.flatMap((cell) => [...cell.matchAll(/`([a-z0-9-]+)`/g)].map((m) => `${m[1]}.yaml`)));
+  const handWritten = readdirSync(dir).filter((f) => f.endsWith(".yaml"))
+    .filter((f) => !readFileSync(new URL(f, dir), "utf8").startsWith("# Captured from a real API server")).sort();
+  assert.deepEqual(handWritten, [...listed].filter((f) => cases.some(([c]) => c === f)).sort());
 });
