@@ -51,6 +51,7 @@ export class Controller {
   #pushTimer: NodeJS.Timeout | undefined;
   #healthRules: CustomHealthRules | undefined;
   readonly #reconciler: Reconciler;
+  readonly #events: EventRecorder;
   readonly #jq = new JqEvaluator({ timeoutMs: 1_000, maxMemoryMb: 256 });
   #started = false;
   /** The current leadership term: never aborted without leader election; aborted the moment a Lease is lost. */
@@ -123,9 +124,10 @@ export class Controller {
     });
 
     const resyncMs = config.resyncSeconds * 1000;
+    this.#events = new EventRecorder(writer, logger);
     this.#reconciler = new Reconciler({
       config, logger, metrics, clusters: this.clusters, writer,
-      repos: options.repos, events: new EventRecorder(writer, logger),
+      repos: options.repos, events: this.#events,
       applications: this.#applications, projects: this.#projects, repoSecrets: this.#repoSecrets,
       healthRules: () => this.#healthRules,
       jq: this.#jq,
@@ -197,6 +199,8 @@ export class Controller {
     const drainedFirst = this.queue.shutdown(graceMs);
     clearInterval(this.#gaugeTimer);
     const drained = await drainedFirst;
+    // The Events of the last reconciles, while this replica still holds the Lease (bounded like the drain).
+    await Promise.race([this.#events.flush(), new Promise((resolve) => setTimeout(resolve, Math.min(graceMs, 2_000)).unref())]);
     await this.#elector?.stop();
     clearTimeout(this.#pushTimer);
     await Promise.all([this.#applications, this.#projects, this.#repoSecrets, this.#healthRuleConfig, this.#webhookSecret]

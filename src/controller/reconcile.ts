@@ -27,7 +27,7 @@ import { nextConditions, type ConditionInput } from "./conditions.ts";
 import { prepareDesired, type DesiredObject } from "./desired.ts";
 import { EventReason, type EventRecorder } from "./events.ts";
 import type { ProcessResult } from "./queue.ts";
-import { hookOutcome, runSyncStep, type HookItem } from "../sync/engine.ts";
+import { completesInOneStep, hookOutcome, runSyncStep, type HookItem } from "../sync/engine.ts";
 import { hasOption, hookSpec, objectCompareOptions, objectSyncOptions } from "../sync/plan.ts";
 import type { ResourceIgnoreDifferences } from "../diff/ignore.ts";
 import type { JqEvaluator } from "../jq/index.ts";
@@ -202,7 +202,7 @@ export class Reconciler {
         log.warn({ err: { message: redactSecrets(errorMessage(err), secrets) } }, "could not write status");
         result = { retry: true };
       }
-      for (const [type, reason, message] of emitted) await deps.events.record(app, type, reason, redactSecrets(message, secrets));
+      for (const [type, reason, message] of emitted) deps.events.record(app, type, reason, redactSecrets(message, secrets));
       this.#recordMetrics(app, next);
       deps.metrics.observeReconcile(namespace, name, (performance.now() - started) / 1000);
     }
@@ -264,8 +264,11 @@ export class Reconciler {
         : loaded;
       current = { operation: op, phase: OperationPhase.Running, message: "syncing", startedAt: this.#now().toISOString(),
         retryCount: manual ? 0 : automated.sync ? automated.retryCount : 0, syncResult: { revision: target.revision, source: statusSource(source), resources: [] } };
-      // Recorded before the first write, so a controller killed mid-sync resumes it (DESIGN.md §3 rule 9).
-      ctx.setPrevious(await this.#writeStatus(app, previous, { ...previous, operationState: current }));
+      // Recorded before the first write, so a controller killed mid-sync resumes it (DESIGN.md §3 rule 9). An
+      // automated operation without hooks and with one step has nothing to resume (starting it again is the same
+      // apply), so it skips that write: a self-heal then costs one status write, not two.
+      const oneStep = !manual && target === loaded && completesInOneStep(ctx.comparisons, target.hooks, app.spec.syncPolicy?.syncOptions ?? []);
+      if (!oneStep) ctx.setPrevious(await this.#writeStatus(app, previous, { ...previous, operationState: current }));
       emitted.push(["Normal", EventReason.SyncStarted, `Sync to ${short(target.revision)} started${manual ? "" : " (automated)"}`]);
     } else if (!current && automated.waitMs !== undefined) {
       ctx.requeue(automated.waitMs);

@@ -81,7 +81,7 @@ export interface EngineOutcome<T extends SyncItem> {
 /** How soon to look again while a step waits for health or a hook (watch events usually come sooner). */
 const WAIT_REQUEUE_MS = 2_000;
 
-interface StepItems<T> { applies: T[]; prunes: T[]; hooks: HookItem[] }
+export interface StepItems<T> { applies: T[]; prunes: T[]; hooks: HookItem[] }
 
 export async function runSyncStep<T extends SyncItem>(req: EngineRequest<T>): Promise<EngineOutcome<T>> {
   const results = req.results.map((r) => ({ ...r }));
@@ -105,38 +105,14 @@ export async function runSyncStep<T extends SyncItem>(req: EngineRequest<T>): Pr
   }
 
   const takeOwnership = hasOption(req.syncOptions, "TakeOwnership");
-  const pruneLast = hasOption(req.syncOptions, "PruneLast");
   const applyOutOfSyncOnly = !hasOption(req.syncOptions, "ApplyOutOfSyncOnly", "false");
-  const byStep = new Map<string, StepItems<T>>();
-  const stepOf = (phase: SyncPhase, wave: number): StepItems<T> => {
-    const id = `${phase}/${wave}`;
-    let entry = byStep.get(id);
-    if (!entry) { entry = { applies: [], prunes: [], hooks: [] }; byStep.set(id, entry); }
-    return entry;
-  };
-  const steps: Step[] = [];
-  for (const item of req.items) {
-    if (item.desired) {
-      const wave = syncWave(item.desired);
-      stepOf(SyncPhase.Sync, wave).applies.push(item);
-      steps.push({ phase: SyncPhase.Sync, wave });
-    } else if (item.requiresPruning && item.live) {
-      const last = pruneLast || hasOption(objectSyncOptions(item.live), "PruneLast");
-      const wave = last ? LAST_WAVE : syncWave(item.live);
-      stepOf(SyncPhase.Sync, wave).prunes.push(item);
-      steps.push({ phase: SyncPhase.Sync, wave });
-    }
-  }
-  for (const hook of req.hooks) {
-    for (const phase of hook.spec.types) {
-      if (phase !== SyncPhase.PreSync && phase !== SyncPhase.Sync && phase !== SyncPhase.PostSync) continue;
-      const wave = syncWave(hook.desired);
-      stepOf(phase, wave).hooks.push(hook);
-      steps.push({ phase, wave });
-    }
-  }
+  const { byStep, ordered } = planSteps(req.items, req.hooks, req.syncOptions);
+  const stepOf = (phase: SyncPhase, wave: number): StepItems<T> => byStep.get(`${phase}/${wave}`) ?? { applies: [], prunes: [], hooks: [] };
 
-  for (const step of orderSteps(steps)) {
+  for (const [index, step] of ordered.entries()) {
+    // Argo CD's semantics: a wave waits for the previous one to be Healthy, but the operation ends once the last
+    // step is applied (its hooks finished); the app's health keeps being reported after that.
+    const isLastStep = index === ordered.length - 1;
     if (req.signal.aborted) return { phase: "Running", message: "controller shutting down; the sync resumes on restart", results, after: remaining() };
     const { applies, prunes, hooks } = stepOf(step.phase, step.wave);
     const stepName = `${step.phase}${step.wave === LAST_WAVE ? " (prune last)" : ` wave ${step.wave}`}`;
@@ -179,7 +155,7 @@ export async function runSyncStep<T extends SyncItem>(req: EngineRequest<T>): Pr
       if (!req.dryRun && group.some(({ item }) => item.key.kind === "CustomResourceDefinition")) await req.discovery.refresh();
     }
     if (failures.length > 0) return fail(`${failures.length} object(s) failed to apply in ${stepName}: ${failures.slice(0, 3).join("; ")}${failures.length > 3 ? "; …" : ""}`);
-    if (toApply.length > 0 && !req.dryRun) waiting.push(`${toApply.length} object(s) just applied`);
+    if (toApply.length > 0 && !req.dryRun && !isLastStep) waiting.push(`${toApply.length} object(s) just applied`);
 
     // Prunes of this step.
     for (const item of prunes) {
@@ -190,7 +166,7 @@ export async function runSyncStep<T extends SyncItem>(req: EngineRequest<T>): Pr
     }
 
     // Health gate: the step is done when everything it declares is Healthy (or has no health of its own).
-    if (!req.dryRun) {
+    if (!req.dryRun && !isLastStep) {
       for (const item of applies) {
         if (shared.includes(item) && !takeOwnership) continue;
         const live = req.live(item.type, item.key.namespace, item.key.name);
@@ -215,6 +191,47 @@ export async function runSyncStep<T extends SyncItem>(req: EngineRequest<T>): Pr
     .filter(Boolean).join(", ");
   req.logger.info({ applied, pruned, hooks: hooksRun }, "sync succeeded");
   return { phase: "Succeeded", message: `successfully synced (${summary})${pruneNote(req)}`, results, after: remaining() };
+}
+
+/**
+ * The operation's steps in order (PreSync, Sync and PostSync waves; PruneLast prunes in a wave of their own) with
+ * what each one applies, prunes and runs.
+ */
+export function planSteps<T extends SyncItem>(items: T[], hooks: HookItem[], syncOptions: string[]): { byStep: Map<string, StepItems<T>>; ordered: Step[] } {
+  const pruneLast = hasOption(syncOptions, "PruneLast");
+  const byStep = new Map<string, StepItems<T>>();
+  const steps: Step[] = [];
+  const add = (phase: SyncPhase, wave: number): StepItems<T> => {
+    const id = `${phase}/${wave}`;
+    let entry = byStep.get(id);
+    if (!entry) { entry = { applies: [], prunes: [], hooks: [] }; byStep.set(id, entry); }
+    steps.push({ phase, wave });
+    return entry;
+  };
+  for (const item of items) {
+    if (item.desired) {
+      add(SyncPhase.Sync, syncWave(item.desired)).applies.push(item);
+    } else if (item.requiresPruning && item.live) {
+      const last = pruneLast || hasOption(objectSyncOptions(item.live), "PruneLast");
+      add(SyncPhase.Sync, last ? LAST_WAVE : syncWave(item.live)).prunes.push(item);
+    }
+  }
+  for (const hook of hooks) {
+    for (const phase of hook.spec.types) {
+      if (phase !== SyncPhase.PreSync && phase !== SyncPhase.Sync && phase !== SyncPhase.PostSync) continue;
+      add(phase, syncWave(hook.desired)).hooks.push(hook);
+    }
+  }
+  return { byStep, ordered: orderSteps(steps) };
+}
+
+/**
+ * True when an operation is done in one call of runSyncStep whatever happens: no hooks of any phase (SyncFail and
+ * PostDelete included) and at most one step. Such an operation needs no Running record before its first write: a
+ * controller killed in the middle simply starts it again, and re-applying is harmless.
+ */
+export function completesInOneStep<T extends SyncItem>(items: T[], hooks: HookItem[], syncOptions: string[]): boolean {
+  return hooks.length === 0 && planSteps(items, [], syncOptions).ordered.length <= 1;
 }
 
 /** Refusals decided before anything is written: shared objects under FailOnSharedResource, the prune guard. */

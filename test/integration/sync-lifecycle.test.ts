@@ -40,7 +40,10 @@ test("a failing sync retries with backoff, then succeeds after a fixing commit t
 
 test("a newer commit supersedes a sync stuck waiting for health", async () => {
   const stuck = deploymentYaml("web").replace("      labels:\n        app: web\n    spec:", "      labels:\n        app: web\n      annotations:\n        sim.tack.dev/outcome: unready\n    spec:");
-  const repo = await newApp("supersede", { "app/deploy.yaml": stuck }, { syncPolicy: { automated: {} } });
+  // The operation waits only between waves (it ends once its last step is applied), so a second wave keeps it
+  // waiting on the unready Deployment of the first.
+  const later = configMapYaml("after", { k: "v" }).replace("metadata:\n", "metadata:\n  annotations:\n    argocd.argoproj.io/sync-wave: \"1\"\n");
+  const repo = await newApp("supersede", { "app/deploy.yaml": stuck, "app/later.yaml": later }, { syncPolicy: { automated: {} } });
   await waitForApp(kube, "supersede", "web", (s) => s.operationState?.phase === "Running" && /waiting/.test(s.operationState.message ?? ""), "stuck on health");
   const fix = await repo.commit({ "app/deploy.yaml": deploymentYaml("web") }, "fix readiness");
   await refreshApp(kube, "supersede", "web");
