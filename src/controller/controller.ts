@@ -31,7 +31,8 @@ export interface ControllerOptions {
 const SYNC_TIMEOUT_MS = 60_000;
 /** The Secret holding webhook secrets, in Tack's namespace. */
 export const WEBHOOK_SECRET = "tack-webhook";
-const PUSH_COALESCE_MS = 150;
+/** How long the apps a push did not change wait for the ones it changed before they record the new revision. */
+const PUSH_FOLLOWERS_WAIT_MS = 5_000;
 /** The Lease replicas compete for, in Tack's namespace. */
 export const LEASE_NAME = "tack-controller";
 
@@ -48,7 +49,7 @@ export class Controller {
   readonly #clusterSecrets: Informer;
   /** Apps named by pushes received in the current coalescing window. */
   #pendingPushes: Push[] = [];
-  #pushTimer: NodeJS.Timeout | undefined;
+  #pushRounds: Promise<void> | undefined;
   #healthRules: CustomHealthRules | undefined;
   readonly #reconciler: Reconciler;
   readonly #events: EventRecorder;
@@ -202,7 +203,6 @@ export class Controller {
     // The Events of the last reconciles, while this replica still holds the Lease (bounded like the drain).
     await Promise.race([this.#events.flush(), new Promise((resolve) => setTimeout(resolve, Math.min(graceMs, 2_000)).unref())]);
     await this.#elector?.stop();
-    clearTimeout(this.#pushTimer);
     await Promise.all([this.#applications, this.#projects, this.#repoSecrets, this.#healthRuleConfig, this.#webhookSecret]
       .concat(this.#clusterSecrets).map((i) => i.stop()).concat(this.clusters.stop()));
     await this.#jq.close();
@@ -220,17 +220,20 @@ export class Controller {
 
   /**
    * A verified push: the apps whose normalised repoURL and targetRevision match are refreshed (revision
-   * resolved again, now). Pushes arriving within PUSH_COALESCE_MS are handled together, so a burst of
-   * webhooks refreshes each app once.
+   * resolved again, now). A lone push is handled at once; pushes that arrive while one is being handled are
+   * handled together next, so a burst of webhooks costs a few ref listings, not one per webhook.
    */
   handlePush(push: Push): void {
     this.#pendingPushes.push(push);
-    this.#pushTimer ??= setTimeout(() => {
-      const pushes = this.#pendingPushes;
-      this.#pendingPushes = [];
-      this.#pushTimer = undefined;
-      // app key → whether the push touched its path, grouped by the (repoURL, targetRevision) they follow.
-      const groups = new Map<string, { repoURL: string; revision: string; apps: Map<string, boolean> }>();
+    this.#pushRounds ??= this.#handlePushRounds().finally(() => { this.#pushRounds = undefined; });
+  }
+
+  async #handlePushRounds(): Promise<void> {
+    while (this.#pendingPushes.length > 0 && !this.#abort.signal.aborted) {
+      await new Promise((resolve) => setImmediate(resolve));   // webhooks of the same tick join this round
+      const pushes = this.#pendingPushes.splice(0);
+      // Apps grouped by the (repoURL, targetRevision) they follow; per app, whether the payload says its files changed.
+      const groups = new Map<string, PushGroup>();
       for (const app of this.#applications.list()) {
         const source = (app.spec as { source?: { repoURL?: string; targetRevision?: string; path?: string; chart?: string } }).source;
         if (!source?.repoURL || source.chart) continue;
@@ -241,32 +244,67 @@ export class Controller {
           const id = `${source.repoURL}#${revision}`;
           let group = groups.get(id);
           if (!group) { group = { repoURL: source.repoURL, revision, apps: new Map() }; groups.set(id, group); }
-          group.apps.set(appKey(app), (group.apps.get(appKey(app)) ?? false) || touches(push, source.path));
+          const known = group.apps.get(appKey(app));
+          const touched = touches(push, source.path);
+          group.apps.set(appKey(app), {
+            path: source.path ?? "", deployed: (app.status as { sync?: { revision?: string } } | undefined)?.sync?.revision,
+            touched: !known ? touched : touched === undefined || known.touched === undefined ? undefined : touched || known.touched,
+          });
         }
       }
       const count = [...groups.values()].reduce((n, g) => n + g.apps.size, 0);
       this.#options.logger.info({ pushes: pushes.length, applications: count }, "webhook push: refreshing matching applications");
-      for (const group of groups.values()) void this.#refreshGroup(group);
-    }, PUSH_COALESCE_MS);
+      await Promise.all([...groups.values()].map((group) => this.#refreshGroup(group)));
+    }
   }
 
   /**
-   * One ref listing for all the apps of a push that follow the same repository and revision; apps whose files
-   * changed go first (on a monorepo they are the few that will write anything). If the listing fails, each app
-   * resolves on its own and reports its own error.
+   * One ref listing for all the apps of a push that follow the same repository and revision. The apps whose files
+   * changed (by the payload's file list, or else by comparing their path's Git tree between the deployed and the
+   * new commit) are reconciled first and alone; the others, which only record the new revision, follow once those
+   * are done, so on a monorepo the one app that changed does not queue behind a hundred status writes. If the
+   * listing fails, each app resolves on its own and reports its own error.
    */
-  async #refreshGroup(group: { repoURL: string; revision: string; apps: Map<string, boolean> }): Promise<void> {
+  async #refreshGroup(group: PushGroup): Promise<void> {
+    const repos = this.#options.repos;
+    const credentials = repoCredentials(this.#repoSecrets, group.repoURL);
     let sha: string | undefined;
     try {
-      sha = await this.#options.repos.resolveRevision(group.repoURL, group.revision,
-        { credentials: repoCredentials(this.#repoSecrets, group.repoURL), force: true });
+      sha = await repos.resolveRevision(group.repoURL, group.revision, { credentials, force: true });
     } catch (err) {
       this.#options.logger.debug({ err: { message: (err as Error).message }, repo: group.repoURL }, "push: shared ref listing failed");
     }
-    for (const [key, touched] of group.apps) {
-      if (sha) this.#reconciler.resolved(key, group.repoURL, group.revision, sha);
-      else this.#reconciler.refresh(key);
-      this.queue.add(key, { front: touched });
+    const changed: string[] = [];
+    const unchanged: string[] = [];
+    const needsTreeDiff = sha !== undefined && [...group.apps.values()].some((a) => a.touched === undefined);
+    if (needsTreeDiff) await repos.ensureCommit(group.repoURL, sha!, { credentials }).catch(() => undefined);
+    for (const [key, app] of group.apps) {
+      let touched = app.touched;
+      if (touched === undefined) touched = !needsTreeDiff || await this.#pathChanged(group.repoURL, app.deployed, sha!, app.path);
+      (touched ? changed : unchanged).push(key);
+    }
+    const enqueue = (keys: string[], front: boolean): void => {
+      for (const key of keys) {
+        if (sha) this.#reconciler.resolved(key, group.repoURL, group.revision, sha);
+        else this.#reconciler.refresh(key);
+        this.queue.add(key, { front });
+      }
+    };
+    enqueue(changed, true);
+    if (changed.length > 0 && unchanged.length > 0) await this.queue.settled(changed, PUSH_FOLLOWERS_WAIT_MS);
+    enqueue(unchanged, false);
+  }
+
+  /** Whether the app's path differs between the deployed commit and the new one (unknown counts as changed). */
+  async #pathChanged(repoURL: string, deployed: string | undefined, next: string, path: string): Promise<boolean> {
+    if (!deployed) return true;
+    if (deployed === next) return false;
+    try {
+      const repos = this.#options.repos;
+      const [before, after] = await Promise.all([repos.treeHash(repoURL, deployed, path), repos.treeHash(repoURL, next, path)]);
+      return before === undefined || before !== after;
+    } catch {
+      return true;   // the deployed commit is not in the local store (a restart, a force push): reconcile it first
     }
   }
 
@@ -310,9 +348,16 @@ function renderOptions(config: Config, credentials: (url: string) => { username?
   });
 }
 
-/** Whether a push changed files under the app's path (unknown change lists count as touching everything). */
-function touches(push: Push, path: string | undefined): boolean {
-  if (!push.changedFiles) return true;
+/** Whether a push changed files under the app's path; undefined when the payload lists no files. */
+function touches(push: Push, path: string | undefined): boolean | undefined {
+  if (!push.changedFiles) return undefined;
   const prefix = (path ?? "").replace(/^\.?\/+|\/+$/g, "");
   return prefix === "" || push.changedFiles.some((f) => f === prefix || f.startsWith(`${prefix}/`));
+}
+
+interface PushGroup {
+  repoURL: string;
+  revision: string;
+  /** app key → its path, the revision it last compared with, and whether the payload says it changed. */
+  apps: Map<string, { path: string; deployed: string | undefined; touched: boolean | undefined }>;
 }

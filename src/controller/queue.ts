@@ -33,6 +33,7 @@ export class WorkQueue {
   #shuttingDown = false;
   #paused = false;
   #idleWaiters: Array<() => void> = [];
+  readonly #settleWaiters = new Set<{ pending: Set<string>; done: () => void }>();
 
   constructor(options: WorkQueueOptions) { this.#options = options; }
 
@@ -98,6 +99,7 @@ export class WorkQueue {
     this.#delayed.clear();
     this.#queue.length = 0;
     this.#queued.clear();
+    this.#checkSettled();
     if (this.#inFlight.size === 0) return true;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), graceMs); });
@@ -111,6 +113,27 @@ export class WorkQueue {
   idle(): Promise<void> {
     if (this.#queue.length === 0 && this.#processing.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /**
+   * Resolves once none of the keys is queued or being processed (a later delayed requeue does not count), or
+   * after timeoutMs.
+   */
+  settled(keys: Iterable<string>, timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { this.#settleWaiters.delete(waiter); resolve(); }, timeoutMs);
+      timer.unref();
+      const waiter = { pending: new Set(keys), done: () => { clearTimeout(timer); resolve(); } };
+      this.#settleWaiters.add(waiter);
+      this.#checkSettled();
+    });
+  }
+
+  #checkSettled(): void {
+    for (const waiter of this.#settleWaiters) {
+      for (const key of waiter.pending) if (!this.#queued.has(key) && !this.#processing.has(key)) waiter.pending.delete(key);
+      if (waiter.pending.size === 0) { this.#settleWaiters.delete(waiter); waiter.done(); }
+    }
   }
 
   #cancelDelay(key: string): void {
@@ -156,5 +179,6 @@ export class WorkQueue {
     if (result?.requeueAfterMs !== undefined) this.addAfter(key, result.requeueAfterMs);
     if (this.#dirty.delete(key)) this.add(key);
     this.#pump();
+    if (this.#settleWaiters.size > 0) this.#checkSettled();
   }
 }

@@ -4,10 +4,11 @@
 // are left out and reported, so a renderer can refuse a path that relied on one with a clear message
 // (DESIGN §3 rule 4) instead of reading the controller's own files.
 
-import { mkdir, realpath, symlink, unlink, writeFile } from "node:fs/promises";
+import { link, mkdir, realpath, symlink, unlink, writeFile } from "node:fs/promises";
 import { isAbsolute, join, posix, relative, sep } from "node:path";
 import * as git from "isomorphic-git";
 import { storeFs as fs } from "./store-fs.ts";
+import type { TreeCache } from "./trees.ts";
 
 export interface SkippedSymlink {
   /** Repo-relative path of the symlink, "/"-separated. */
@@ -18,6 +19,8 @@ export interface SkippedSymlink {
 
 export interface MaterializeResult {
   readonly files: number;
+  /** Files hard-linked from the previous checkout instead of written. */
+  readonly linked: number;
   readonly skippedSymlinks: readonly SkippedSymlink[];
 }
 
@@ -36,38 +39,60 @@ export class UnsafeTreeError extends Error {}
 export async function materializeCommit(opts: {
   gitdir: string;
   cache: object;
+  trees: TreeCache;
   commit: string;
   dest: string;
+  /**
+   * A checkout of an earlier commit of the same repository: files whose blob is unchanged are hard-linked from
+   * it instead of being read out of the object store again (checkouts are never written to; renders copy).
+   */
+  previous?: { commit: string; dir: string };
 }): Promise<MaterializeResult> {
-  const { gitdir, cache, dest } = opts;
+  const { gitdir, cache, dest, trees, previous } = opts;
   const links: PendingLink[] = [];
   const writes: Array<() => Promise<void>> = [];
+  let linked = 0;
+
+  const readEntries = (treeOid: string, rel: string) => trees.read(treeOid).catch((err: unknown) => {
+    // isomorphic-git refuses some unsafe names itself; report them the same way as ours.
+    if ((err as { code?: unknown }).code === "UnsafeFilepathError") {
+      throw new UnsafeTreeError(`the tree${rel ? ` '${rel}'` : ""} holds an unsafe path`, { cause: err });
+    }
+    throw err;
+  });
 
   // Directories are created while walking (parents before children); file writes queue up and run with a
-  // bounded number in flight so a large tree does not exhaust file descriptors.
-  const walk = async (treeOid: string, rel: string): Promise<void> => {
-    const { tree } = await git.readTree({ fs, gitdir, oid: treeOid, cache }).catch((err: unknown) => {
-      // isomorphic-git refuses some unsafe names itself; report them the same way as ours.
-      if ((err as { code?: unknown }).code === "UnsafeFilepathError") {
-        throw new UnsafeTreeError(`the tree${rel ? ` '${rel}'` : ""} holds an unsafe path`, { cause: err });
-      }
-      throw err;
-    });
+  // bounded number in flight so a large tree does not exhaust file descriptors. `before` is the same
+  // directory's tree in the previous checkout, when there is one.
+  const walk = async (treeOid: string, rel: string, before: string | undefined): Promise<void> => {
+    const tree = await readEntries(treeOid, rel);
+    const earlier = before ? new Map((await trees.read(before).catch(() => [])).map((e) => [e.path, e])) : undefined;
     for (const entry of tree) {
       assertSafeName(entry.path, rel);
       const path = rel ? `${rel}/${entry.path}` : entry.path;
       const abs = join(dest, path);
+      const old = earlier?.get(entry.path);
       if (entry.mode === MODE_SUBMODULE) {
         await mkdir(abs); // git leaves an empty directory for a submodule that is not initialised
       } else if (entry.type === "tree") {
         await mkdir(abs);
-        await walk(entry.oid, path);
+        await walk(entry.oid, path, old?.type === "tree" ? old.oid : undefined);
       } else if (entry.mode === MODE_SYMLINK) {
         const { blob } = await git.readBlob({ fs, gitdir, oid: entry.oid, cache });
         links.push({ path, target: Buffer.from(blob).toString("utf8") });
       } else {
         const mode = entry.mode === MODE_EXECUTABLE ? 0o755 : 0o644;
+        const same = previous && old && old.oid === entry.oid && old.mode === entry.mode;
         writes.push(async () => {
+          if (same) {
+            try {
+              await link(join(previous.dir, path), abs);
+              linked++;
+              return;
+            } catch {
+              // The earlier checkout was evicted meanwhile: read the blob after all.
+            }
+          }
           const { blob } = await git.readBlob({ fs, gitdir, oid: entry.oid, cache });
           await writeFile(abs, blob, { mode, flag: "wx" });
         });
@@ -76,10 +101,12 @@ export async function materializeCommit(opts: {
   };
 
   await mkdir(dest, { recursive: true });
-  await walk(opts.commit, "");
+  const root = await trees.commitTree(opts.commit);
+  const previousRoot = previous ? await trees.commitTree(previous.commit).catch(() => undefined) : undefined;
+  await walk(root, "", previousRoot);
   await runLimited(writes, WRITE_CONCURRENCY);
   const skippedSymlinks = await writeSymlinks(dest, links);
-  return { files: writes.length, skippedSymlinks };
+  return { files: writes.length, linked, skippedSymlinks };
 }
 
 // A tree entry name is a single path component. git's own fsck rejects the names below; a crafted repo can

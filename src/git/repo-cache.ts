@@ -14,6 +14,7 @@ import { classifyGitError, revisionNotFound } from "./errors.ts";
 import { createHttpClient } from "./http-client.ts";
 import { storeFs } from "./store-fs.ts";
 import { materializeCommit, UnsafeTreeError, type SkippedSymlink } from "./materialize.ts";
+import { TreeCache } from "./trees.ts";
 import { parseRepoURL, repoDirName, type ParsedRepoURL } from "./url.ts";
 
 export interface RepoCredentials {
@@ -65,6 +66,10 @@ interface RepoStore {
   readonly checkoutsDir: string;
   /** isomorphic-git's object cache (parsed pack indexes): shared so repeated reads stay cheap. */
   readonly cache: object;
+  /** Parsed trees by object id, for tree hashes and checkouts. */
+  readonly trees: TreeCache;
+  /** The newest checkout written: the next one hard-links its unchanged files. */
+  lastCheckout?: { commit: string; dir: string };
   ready?: Promise<void>;
   /** Keyed by a fingerprint of the credentials, so one caller's credentials never answer for another's. */
   readonly listings: Map<string, RefListing>;
@@ -185,12 +190,11 @@ export class RepoCache {
     const normalized = posix.normalize(`./${path.replaceAll("\\", "/")}`).replace(/^\/+|\/+$/g, "");
     if (normalized === ".." || normalized.startsWith("../")) return undefined;
     try {
-      const { commit } = await git.readCommit({ fs: storeFs, gitdir: repo.store.gitdir, oid: sha, cache: repo.store.cache });
-      let oid = commit.tree;
+      let oid = await repo.store.trees.commitTree(sha);
       if (normalized === "." || normalized === "") return oid;
       const segments = normalized.split("/");
       for (const [i, segment] of segments.entries()) {
-        const { tree } = await git.readTree({ fs: storeFs, gitdir: repo.store.gitdir, oid, cache: repo.store.cache });
+        const tree = await repo.store.trees.read(oid);
         const entry = tree.find((e) => e.path === segment);
         // Only the last segment may be a file (or a symlink, whose hash is that of its target text).
         if (!entry || (entry.type !== "tree" && i < segments.length - 1)) return undefined;
@@ -225,11 +229,14 @@ export class RepoCache {
     let store = this.#stores.get(url.normalized);
     if (!store) {
       const name = repoDirName(url.normalized);
+      const gitdir = join(this.#cacheDir, "repos", `${name}.git`);
+      const cache = {};
       store = {
         normalized: url.normalized,
-        gitdir: join(this.#cacheDir, "repos", `${name}.git`),
+        gitdir,
         checkoutsDir: join(this.#cacheDir, "checkouts", name),
-        cache: {},
+        cache,
+        trees: new TreeCache(gitdir, cache),
         listings: new Map(),
         tips: new Map(),
         haves: new Map(),
@@ -458,7 +465,10 @@ export class RepoCache {
     let skippedSymlinks: readonly SkippedSymlink[] = [];
     try {
       await this.#timed(repo, "checkout", async () => {
-        const result = await materializeCommit({ gitdir: repo.store.gitdir, cache: repo.store.cache, commit: sha, dest: tmp });
+        const last = repo.store.lastCheckout;
+        const previous = last && this.#checkouts.has(last.dir) ? last : undefined;
+        const result = await materializeCommit({ gitdir: repo.store.gitdir, cache: repo.store.cache, trees: repo.store.trees, commit: sha, dest: tmp,
+          ...(previous ? { previous } : {}) });
         skippedSymlinks = result.skippedSymlinks;
         try {
           await rename(tmp, dir);
@@ -489,6 +499,7 @@ export class RepoCache {
       );
     }
     this.#touch(dir, { repo: repo.store.normalized, lastUsed: 0, skippedSymlinks });
+    repo.store.lastCheckout = { commit: sha, dir };
     this.#evict();
     return dir;
   }

@@ -91,3 +91,36 @@ for (const sample of samples) {
     assert.ok(latency <= 1_000, `push to applied in ${latency} ms`);
   });
 }
+
+test("a push without a file list reconciles the app whose path changed before the apps it left alone", async () => {
+  const ns = "wh-monorepo";
+  const names = ["a0", "a1", "a2", "a3", "a4", "a5"];
+  const repo = await git.createRepo(ns, Object.fromEntries(names.map((n) => [`apps/${n}/cm.yaml`, configMapYaml(n, { v: "0" })])));
+  await kube.createNamespace(ns);
+  for (const n of names) {
+    await kube.apply(application(n, ns, {
+      source: { repoURL: repo.url, path: `apps/${n}` },
+      destination: { server: "https://kubernetes.default.svc", namespace: ns },
+      syncPolicy: { automated: {} },
+    }));
+  }
+  for (const n of names) await waitForApp(kube, ns, n, (s) => s.operationState?.phase === "Succeeded", `${n} first sync`);
+  await tack.controller.queue.idle();
+
+  const pushed = await repo.commit({ "apps/a3/cm.yaml": configMapYaml("a3", { v: "1" }) }, "change a3 only");
+  const body = Buffer.from(JSON.stringify({ repository: { url: repo.url }, ref: "refs/heads/main", after: pushed }));
+  const generic = samples.find((s) => s.flavour === "generic")!;
+  const accepted = await post(body, generic.headers(body));
+  assert.ok(accepted.ok, `accepted: ${accepted.status}`);
+  const statuses = await Promise.all(names.map((n) => waitForApp(kube, ns, n, (s) => s.sync?.revision === pushed, `${n} at the pushed revision`)));
+  const changed = statuses[names.indexOf("a3")]!;
+  assert.equal(((await kube.get("v1", "ConfigMap", ns, "a3"))?.data as Record<string, string>).v, "1");
+  const deployedAt = Date.parse(changed.history!.at(-1)!.deployedAt!);
+  assert.equal(changed.history!.at(-1)!.revision, pushed);
+  for (const [i, status] of statuses.entries()) {
+    if (names[i] === "a3") continue;
+    assert.equal(status.history?.length, 1, `${names[i]} was not synced again: its files did not change`);
+    assert.ok(Date.parse(status.reconciledAt!) >= deployedAt,
+      `${names[i]} recorded the new revision (${status.reconciledAt}) after a3 was deployed (${changed.history!.at(-1)!.deployedAt})`);
+  }
+});

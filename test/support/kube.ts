@@ -155,7 +155,9 @@ export interface AppStatusView {
   resources?: Array<{ group?: string; kind: string; namespace?: string; name: string; status?: string; requiresPruning?: boolean; health?: { status?: string; message?: string } }>;
   operationState?: { phase?: string; message?: string; startedAt?: string; finishedAt?: string; retryCount?: number;
     syncResult?: { revision?: string; resources?: Array<{ kind: string; name: string; status: string; message?: string; syncPhase?: string; hookType?: string; hookPhase?: string; hookName?: string }> } };
-  history?: Array<{ id: number; revision: string }>;
+  history?: Array<{ id: number; revision: string; deployedAt?: string }>;
+  /** When the controller last wrote this status. */
+  reconciledAt?: string;
 }
 
 export async function appStatus(kube: TestKube, namespace: string, name: string): Promise<AppStatusView | undefined> {

@@ -80,3 +80,34 @@ test("a key added to the front runs before the keys already waiting", async () =
   await q.idle();
   assert.deepEqual(runs, ["busy", "b", "urgent", "a"]);
 });
+
+test("settled resolves once the named keys are processed, including a rerun queued while they ran", async () => {
+  const gates = new Map<string, () => void>();
+  const runs: string[] = [];
+  const q = new WorkQueue({ workers: 4, retryBaseMs: 1, retryMaxMs: 10, process: (key) => {
+    runs.push(key);
+    return new Promise<void>((resolve) => gates.set(key, resolve));
+  } });
+  q.add("changed"); q.add("other");
+  let settled = false;
+  const waiting = q.settled(["changed"], 5_000).then(() => { settled = true; });
+  await tick();
+  q.add("changed");                  // dirty: runs again after the current run
+  gates.get("changed")!();
+  await tick();
+  assert.equal(settled, false, "the rerun is still pending");
+  gates.get("changed")!();
+  await waiting;
+  assert.deepEqual(runs.filter((k) => k === "changed").length, 2);
+  gates.get("other")!();
+  await q.idle();
+});
+
+test("settled gives up after its timeout, and resolves at once for keys not queued", async () => {
+  const q = new WorkQueue({ workers: 1, retryBaseMs: 1, retryMaxMs: 10, process: () => new Promise<void>(() => {}) });
+  await q.settled(["never-queued"], 10_000);
+  q.add("stuck");
+  const started = Date.now();
+  await q.settled(["stuck"], 30);
+  assert.ok(Date.now() - started < 1_000);
+});

@@ -9,6 +9,7 @@ import { after, describe, it } from "node:test";
 import * as git from "isomorphic-git";
 import type { TreeEntry } from "isomorphic-git";
 import { UnsafeTreeError, materializeCommit } from "../../../src/git/materialize.ts";
+import { TreeCache } from "../../../src/git/trees.ts";
 
 const roots: string[] = [];
 after(async () => {
@@ -50,7 +51,7 @@ async function setup(tree: Record<string, Node>) {
 describe("materializeCommit", () => {
   it("writes files, directories and the executable bit", async () => {
     const { gitdir, commit, dest } = await setup({ "a.yaml": "a: 1\n", sub: { "b.yaml": "b" }, "run.sh": { exec: "#!/bin/sh\n" } });
-    const result = await materializeCommit({ gitdir, cache: {}, commit, dest });
+    const result = await materializeCommit({ gitdir, cache: {}, trees: new TreeCache(gitdir, {}), commit, dest });
     assert.equal(result.files, 3);
     assert.equal(await readFile(join(dest, "a.yaml"), "utf8"), "a: 1\n");
     assert.equal(await readFile(join(dest, "sub/b.yaml"), "utf8"), "b");
@@ -67,7 +68,7 @@ describe("materializeCommit", () => {
       sneaky: { link: "d/up/.." },
       chain: { link: "sneaky" },
     });
-    const { skippedSymlinks } = await materializeCommit({ gitdir, cache: {}, commit, dest });
+    const { skippedSymlinks } = await materializeCommit({ gitdir, cache: {}, trees: new TreeCache(gitdir, {}), commit, dest });
     assert.equal(await readlink(join(dest, "app/base")), "../base");
     assert.equal(await readFile(join(dest, "app/base/cm.yaml"), "utf8"), "cm");
     assert.equal(await readlink(join(dest, "d/up")), "..");
@@ -78,6 +79,28 @@ describe("materializeCommit", () => {
     for (const s of skippedSymlinks) await assert.rejects(readlink(join(dest, s.path)), { code: "ENOENT" });
   });
 
+  it("hard-links the files an earlier checkout already holds and writes only the changed ones", async () => {
+    const { gitdir, commit: first, dest: firstDir } = await setup({ "a.yaml": "a: 1\n", sub: { "b.yaml": "b" }, keep: { deep: { "c.yaml": "c" } } });
+    const second = await buildCommit(gitdir, { "a.yaml": "a: 2\n", sub: { "b.yaml": "b", "new.yaml": "n" }, keep: { deep: { "c.yaml": "c" } } });
+    const trees = new TreeCache(gitdir, {});
+    await materializeCommit({ gitdir, cache: {}, trees, commit: first, dest: firstDir });
+    const secondDir = `${firstDir}-2`;
+    const result = await materializeCommit({ gitdir, cache: {}, trees, commit: second, dest: secondDir, previous: { commit: first, dir: firstDir } });
+    assert.equal(result.files, 4);
+    assert.equal(result.linked, 2, "sub/b.yaml and keep/deep/c.yaml are unchanged");
+    assert.equal((await stat(join(secondDir, "sub/b.yaml"))).ino, (await stat(join(firstDir, "sub/b.yaml"))).ino);
+    assert.equal((await stat(join(secondDir, "keep/deep/c.yaml"))).ino, (await stat(join(firstDir, "keep/deep/c.yaml"))).ino);
+    assert.equal(await readFile(join(secondDir, "a.yaml"), "utf8"), "a: 2\n");
+    assert.equal(await readFile(join(firstDir, "a.yaml"), "utf8"), "a: 1\n", "the earlier checkout is untouched");
+    assert.equal(await readFile(join(secondDir, "sub/new.yaml"), "utf8"), "n");
+
+    // The earlier checkout evicted meanwhile: every file is read from the store instead.
+    await rm(firstDir, { recursive: true });
+    const third = await materializeCommit({ gitdir, cache: {}, trees, commit: second, dest: `${firstDir}-3`, previous: { commit: first, dir: firstDir } });
+    assert.equal(third.linked, 0);
+    assert.equal(await readFile(join(`${firstDir}-3`, "keep/deep/c.yaml"), "utf8"), "c");
+  });
+
   for (const bad of ["..", ".git", "a\\b"]) {
     it(`refuses a tree entry named '${bad}'`, async () => {
       const { gitdir, commit, dest } = await setup({ [bad]: "x" }).catch((err: unknown) => {
@@ -85,7 +108,7 @@ describe("materializeCommit", () => {
         return { gitdir: "", commit: "", dest: "", err };
       });
       if (!gitdir) return;
-      await assert.rejects(materializeCommit({ gitdir, cache: {}, commit, dest }), UnsafeTreeError);
+      await assert.rejects(materializeCommit({ gitdir, cache: {}, trees: new TreeCache(gitdir, {}), commit, dest }), UnsafeTreeError);
     });
   }
 });
