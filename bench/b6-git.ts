@@ -1,6 +1,6 @@
 // B6 git and render, on a repository of 1,000 apps (apps/b6-<i>/) plus a 1,000-file directory (big/):
-//   - a new commit changing one app → the list of changed apps: Tack's RepoCache as the product can do it today
-//     (resolveRevision with force, checkout, treeHash per app path), isomorphic-git's best path (ls-remote,
+//   - a new commit changing one app → the list of changed apps: Tack's RepoCache as a push does it (resolveRevision
+//     with force, ensureCommit, treeHash per app path; no checkout), isomorphic-git's best path (ls-remote,
 //     fetch, one tree comparison) and the git CLI (ls-remote, fetch, diff --name-only), step by step
 //   - a no-change poll: RepoCache.resolveRevision(force) and `git ls-remote`
 //   - a cold render of the 1,000-file directory: checkout (RepoCache vs `git archive | tar`) and render
@@ -61,11 +61,11 @@ export async function b6Git(ctx: BenchContext): Promise<Metric[]> {
 
       // Tack's RepoCache, as the product can do it today.
       const [sha, lsMs] = await t(() => cache.resolveRevision(repo.url, "main", { force: true }));
-      const [, coMs] = await t(() => cache.checkout(repo.url, sha));
+      const [, coMs] = await t(() => cache.ensureCommit(repo.url, sha));
       const [hashes, thMs] = await t(() => Promise.all(appPaths.map((p) => cache.treeHash(repo.url, sha, p))));
       const changedApps = appPaths.filter((_, i) => hashes[i] !== oldHashes[i]);
       if (sha !== newSha || changedApps.length !== 1) throw new Error(`B6: RepoCache saw ${changedApps.length} changed apps at ${sha}`);
-      add("repocache ls-remote", lsMs); add("repocache checkout", coMs); add("repocache treeHash×1000", thMs); add("repocache total", lsMs + coMs + thMs);
+      add("repocache ls-remote", lsMs); add("repocache fetch", coMs); add("repocache treeHash×1000", thMs); add("repocache total", lsMs + coMs + thMs);
       oldHashes = hashes;
 
       // isomorphic-git's best path: ls-remote, fetch, compare the apps/ trees once.
@@ -128,7 +128,7 @@ export async function b6Git(ctx: BenchContext): Promise<Metric[]> {
       "no-change poll RepoCache": { op: "<=", value: 10 }, "no-change poll isomorphic-git": { op: "<=", value: 10 },
     };
     const names: Record<string, string> = {
-      "repocache total": "new commit → changed-app list, RepoCache today (ls-remote + checkout + treeHash×1000)",
+      "repocache total": "new commit → changed-app list, RepoCache as a push does it (ls-remote + fetch + treeHash×1000)",
       "isomorphic-git total": "new commit → changed-app list, isomorphic-git best path (ls-remote + fetch + one tree diff)",
       "git CLI total": "new commit → changed-app list, git CLI (ls-remote + fetch + diff --name-only)",
     };

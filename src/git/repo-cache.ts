@@ -68,6 +68,8 @@ interface RepoStore {
   readonly cache: object;
   /** Parsed trees by object id, for tree hashes and checkouts. */
   readonly trees: TreeCache;
+  /** Commits known to be in the store (a bounded memo of successful lookups). */
+  readonly present: Set<string>;
   /** The newest checkout written: the next one hard-links its unchanged files. */
   lastCheckout?: { commit: string; dir: string };
   ready?: Promise<void>;
@@ -237,6 +239,7 @@ export class RepoCache {
         checkoutsDir: join(this.#cacheDir, "checkouts", name),
         cache,
         trees: new TreeCache(gitdir, cache),
+        present: new Set(),
         listings: new Map(),
         tips: new Map(),
         haves: new Map(),
@@ -301,8 +304,12 @@ export class RepoCache {
   }
 
   async #hasCommit(repo: RepoState, sha: string): Promise<boolean> {
+    // Objects never leave the store (nothing here prunes it), so a commit found once is there for good.
+    if (repo.store.present.has(sha)) return true;
     try {
-      await git.readCommit({ fs: storeFs, gitdir: repo.store.gitdir, oid: sha, cache: repo.store.cache });
+      await repo.store.trees.commitTree(sha);
+      if (repo.store.present.size >= 10_000) repo.store.present.clear();
+      repo.store.present.add(sha);
       return true;
     } catch {
       return false;

@@ -16,6 +16,8 @@ export class TreeCache {
   readonly #maxEntries: number;
   readonly #trees = new Map<string, TreeEntries>();
   readonly #commitTrees = new Map<string, string>();
+  readonly #reading = new Map<string, Promise<TreeEntries>>();
+  readonly #readingCommits = new Map<string, Promise<string>>();
   #entries = 0;
 
   constructor(gitdir: string, objectCache: object, maxEntries = DEFAULT_MAX_ENTRIES) {
@@ -28,13 +30,21 @@ export class TreeCache {
   async commitTree(commit: string): Promise<string> {
     const known = this.#commitTrees.get(commit);
     if (known) return known;
-    const { commit: parsed } = await git.readCommit({ fs: storeFs, gitdir: this.#gitdir, oid: commit, cache: this.#objectCache });
-    if (this.#commitTrees.size >= 10_000) this.#commitTrees.delete(this.#commitTrees.keys().next().value!);
-    this.#commitTrees.set(commit, parsed.tree);
-    return parsed.tree;
+    let reading = this.#readingCommits.get(commit);
+    if (!reading) {
+      reading = git.readCommit({ fs: storeFs, gitdir: this.#gitdir, oid: commit, cache: this.#objectCache })
+        .then(({ commit: parsed }) => {
+          if (this.#commitTrees.size >= 10_000) this.#commitTrees.delete(this.#commitTrees.keys().next().value!);
+          this.#commitTrees.set(commit, parsed.tree);
+          return parsed.tree;
+        })
+        .finally(() => this.#readingCommits.delete(commit));
+      this.#readingCommits.set(commit, reading);
+    }
+    return reading;
   }
 
-  /** The entries of a tree (callers must not modify them). */
+  /** The entries of a tree (callers must not modify them). Concurrent reads of one tree share one parse. */
   async read(oid: string): Promise<TreeEntries> {
     const known = this.#trees.get(oid);
     if (known) {
@@ -42,7 +52,17 @@ export class TreeCache {
       this.#trees.set(oid, known);
       return known;
     }
-    const { tree } = await git.readTree({ fs: storeFs, gitdir: this.#gitdir, oid, cache: this.#objectCache });
+    let reading = this.#reading.get(oid);
+    if (!reading) {
+      reading = git.readTree({ fs: storeFs, gitdir: this.#gitdir, oid, cache: this.#objectCache })
+        .then(({ tree }) => { this.#remember(oid, tree); return tree; })
+        .finally(() => this.#reading.delete(oid));
+      this.#reading.set(oid, reading);
+    }
+    return reading;
+  }
+
+  #remember(oid: string, tree: TreeEntries): void {
     this.#trees.set(oid, tree);
     this.#entries += tree.length;
     while (this.#entries > this.#maxEntries && this.#trees.size > 1) {
@@ -50,6 +70,5 @@ export class TreeCache {
       this.#trees.delete(oldest);
       this.#entries -= entries.length;
     }
-    return tree;
   }
 }
