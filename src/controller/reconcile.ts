@@ -441,7 +441,10 @@ export class Reconciler {
         await deps.repos.ensureCommit(source.repoURL, revision, { credentials });
         return deps.repos.treeHash(source.repoURL, revision, path);
       },
-      checkout: () => deps.repos.checkout(source.repoURL, revision, { credentials }),
+      // A plain folder of manifests needs only itself written out, not every file of a monorepo.
+      checkout: async () => (!source.helm && !source.kustomize && !source.plugin
+        ? await deps.repos.checkoutPath(source.repoURL, revision, source.path ?? "", { credentials }) : undefined)
+        ?? deps.repos.checkout(source.repoURL, revision, { credentials }),
       render,
       ...(resolveChart ? { resolveChart } : {}),
     });

@@ -47,8 +47,11 @@ export async function materializeCommit(opts: {
    * it instead of being read out of the object store again (checkouts are never written to; renders copy).
    */
   previous?: { commit: string; dir: string };
+  /** Write only this repo-relative directory (and the directories leading to it): a sparse checkout. */
+  only?: string;
 }): Promise<MaterializeResult> {
   const { gitdir, cache, dest, trees, previous } = opts;
+  const onlySegments = opts.only ? opts.only.split("/").filter((s) => s !== "" && s !== ".") : [];
   const links: PendingLink[] = [];
   const writes: Array<() => Promise<void>> = [];
   let linked = 0;
@@ -67,8 +70,11 @@ export async function materializeCommit(opts: {
   const walk = async (treeOid: string, rel: string, before: string | undefined): Promise<void> => {
     const tree = await readEntries(treeOid, rel);
     const earlier = before ? new Map((await trees.read(before).catch(() => [])).map((e) => [e.path, e])) : undefined;
+    const depth = rel === "" ? 0 : rel.split("/").length;
     for (const entry of tree) {
       assertSafeName(entry.path, rel);
+      // A sparse checkout skips every entry off the way to the directory it writes.
+      if (depth < onlySegments.length && entry.path !== onlySegments[depth]) continue;
       const path = rel ? `${rel}/${entry.path}` : entry.path;
       const abs = join(dest, path);
       const old = earlier?.get(entry.path);

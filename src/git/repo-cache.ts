@@ -95,6 +95,8 @@ interface CheckoutEntry {
 }
 
 const FULL_SHA = /^[0-9a-f]{40}$/i;
+/** Files that make a folder a Kustomize or Helm source (Argo CD's detection), which may read outside it. */
+const SOURCE_MARKERS = new Set(["kustomization.yaml", "kustomization.yml", "Kustomization", "Chart.yaml"]);
 // Persisted "have": after a restart the first fetch still negotiates from what the store already holds.
 const LAST_FETCHED_REF = "refs/tack/last-fetched";
 
@@ -149,18 +151,56 @@ export class RepoCache {
     const repo = await this.#repo(repoURL);
     const sha = this.#requireSha(repo, commitSha);
     await this.#ensureCommit(repo, sha, opts.credentials, commitSha);
-    const dir = join(repo.store.checkoutsDir, sha);
+    return this.#checkoutOnce(repo, sha, join(repo.store.checkoutsDir, sha));
+  }
+
+  /** The checkout in `dir`: reused when it exists, written once however many callers ask at the same time. */
+  #checkoutOnce(repo: RepoState, sha: string, dir: string, only?: string): Promise<string> {
     const known = this.#checkouts.get(dir);
     if (known) {
       this.#touch(dir, known);
-      return dir;
+      return Promise.resolve(dir);
     }
     let pending = this.#checkoutsInFlight.get(dir);
     if (!pending) {
-      pending = this.#materialize(repo, sha, dir).finally(() => this.#checkoutsInFlight.delete(dir));
+      pending = this.#materialize(repo, sha, dir, only).finally(() => this.#checkoutsInFlight.delete(dir));
       this.#checkoutsInFlight.set(dir, pending);
     }
     return pending;
+  }
+
+  /**
+   * A checkout holding only `path`, for a plain directory of manifests: a render that reads nothing else need not
+   * wait for every file of a monorepo to be written. Undefined (use `checkout`) when the path is the repository's
+   * root, is missing, holds a kustomization or a Helm chart (those read outside their folder), or holds a symlink
+   * anywhere below it (its target may be elsewhere in the repository).
+   */
+  async checkoutPath(repoURL: string, commitSha: string, path: string, opts: { credentials?: RepoCredentials } = {}): Promise<string | undefined> {
+    const repo = await this.#repo(repoURL);
+    const sha = this.#requireSha(repo, commitSha);
+    const normalized = posix.normalize(`./${path.replaceAll("\\", "/")}`).replace(/^\/+|\/+$/g, "");
+    if (normalized === "." || normalized === "" || normalized === ".." || normalized.startsWith("../")) return undefined;
+    await this.#ensureCommit(repo, sha, opts.credentials, commitSha);
+    const oid = await this.treeHash(repoURL, sha, normalized);
+    if (!oid || !(await this.#isPlainManifestTree(repo, oid, true))) return undefined;
+    const dir = join(repo.store.checkoutsDir, `${sha}-${createHash("sha256").update(normalized).digest("hex").slice(0, 16)}`);
+    return this.#checkoutOnce(repo, sha, dir, normalized);
+  }
+
+  /** No symlink, submodule, kustomization or Chart.yaml (the latter two at its top only) in the tree. */
+  async #isPlainManifestTree(repo: RepoState, oid: string, top: boolean): Promise<boolean> {
+    let tree;
+    try {
+      tree = await repo.store.trees.read(oid);
+    } catch {
+      return false;   // a file, not a directory
+    }
+    for (const entry of tree) {
+      if (entry.mode === "120000" || entry.mode === "160000") return false;
+      if (top && SOURCE_MARKERS.has(entry.path)) return false;
+      if (entry.type === "tree" && !(await this.#isPlainManifestTree(repo, entry.oid, false))) return false;
+    }
+    return true;
   }
 
   /**
@@ -466,16 +506,16 @@ export class RepoCache {
 
   // ---- checkouts -------------------------------------------------------------------------------------
 
-  async #materialize(repo: RepoState, sha: string, dir: string): Promise<string> {
+  async #materialize(repo: RepoState, sha: string, dir: string, only?: string): Promise<string> {
     // Written under a temp name and renamed into place, so nobody ever sees half a tree.
     const tmp = join(repo.store.checkoutsDir, `.tmp-${sha.slice(0, 12)}-${randomBytes(4).toString("hex")}`);
     let skippedSymlinks: readonly SkippedSymlink[] = [];
     try {
       await this.#timed(repo, "checkout", async () => {
         const last = repo.store.lastCheckout;
-        const previous = last && this.#checkouts.has(last.dir) ? last : undefined;
+        const previous = !only && last && this.#checkouts.has(last.dir) ? last : undefined;
         const result = await materializeCommit({ gitdir: repo.store.gitdir, cache: repo.store.cache, trees: repo.store.trees, commit: sha, dest: tmp,
-          ...(previous ? { previous } : {}) });
+          ...(previous ? { previous } : {}), ...(only ? { only } : {}) });
         skippedSymlinks = result.skippedSymlinks;
         try {
           await rename(tmp, dir);
@@ -506,7 +546,7 @@ export class RepoCache {
       );
     }
     this.#touch(dir, { repo: repo.store.normalized, lastUsed: 0, skippedSymlinks });
-    repo.store.lastCheckout = { commit: sha, dir };
+    if (!only) repo.store.lastCheckout = { commit: sha, dir };
     this.#evict();
     return dir;
   }

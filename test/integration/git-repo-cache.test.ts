@@ -299,6 +299,26 @@ describe("RepoCache checkout", () => {
     );
     assert.deepEqual(cache.escapingSymlinks(join(dir, "app")).length, 3, "any path inside the checkout works");
     assert.deepEqual(cache.escapingSymlinks("/somewhere/else"), []);
+    assert.equal(await cache.checkoutPath(linkRepo.url, head, "app"), undefined, "a folder holding a symlink needs the full checkout");
+  });
+
+  it("writes only a plain manifest folder for checkoutPath, and declines folders that may read elsewhere", async () => {
+    const repo = await server.createRepo("sparse", {
+      "apps/web/cm.yaml": "kind: ConfigMap\n", "apps/web/nested/more.yaml": "kind: Secret\n", "apps/db/cm.yaml": "kind: ConfigMap\n",
+      "apps/kust/kustomization.yaml": "resources: [../web]\n", "charts/c/Chart.yaml": "name: c\n", "README.md": "hi\n",
+    });
+    const { cache } = await harness();
+    const head = await cache.resolveRevision(repo.url, "main");
+    const dir = await cache.checkoutPath(repo.url, head, "./apps/web/");
+    assert.ok(dir, "a plain folder gets a sparse checkout");
+    assert.equal(await readFile(join(dir, "apps/web/cm.yaml"), "utf8"), "kind: ConfigMap\n");
+    assert.equal(await readFile(join(dir, "apps/web/nested/more.yaml"), "utf8"), "kind: Secret\n");
+    assert.deepEqual((await readdir(dir)).sort(), ["apps"], "nothing but the way to the folder");
+    assert.deepEqual((await readdir(join(dir, "apps"))).sort(), ["web"]);
+    assert.equal(await cache.checkoutPath(repo.url, head, "apps/web"), dir, "reused");
+    for (const declined of ["apps/kust", "charts/c", "", ".", "missing", "README.md", "../x"]) {
+      assert.equal(await cache.checkoutPath(repo.url, head, declined), undefined, `'${declined}' needs the full checkout`);
+    }
   });
 
   it("bounds the number of checkouts", async () => {
