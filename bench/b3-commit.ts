@@ -134,6 +134,10 @@ export async function b3Commit(ctx: BenchContext): Promise<Metric[]> {
       metric("B3", "commit touching no managed path: Application writes per app (status revision, events)", "writes", appWrites,
         undefined, `${noopNote ? `${noopNote}; ` : ""}all tack writes, last run: ${JSON.stringify(writeBreakdown)}`),
     ];
+  } catch (err) {
+    // What Tack warned about is the first thing to read when a push never landed.
+    for (const line of tack.warnings.slice(-30)) ctx.log(`B3 tack: ${line}`);
+    throw err;
   } finally {
     await tack.stop();
     await watcher.stop();

@@ -175,7 +175,9 @@ export async function startBenchTack(ctx: BenchContext, flags: Record<string, st
   const warnings: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString("utf8").split("\n")) if (line && warnings.length < 200) warnings.push(line.slice(0, 500));
+      // The latest 200 lines: the ones near a failure are those worth reading.
+      for (const line of chunk.toString("utf8").split("\n")) if (line) warnings.push(line.slice(0, 500));
+      if (warnings.length > 200) warnings.splice(0, warnings.length - 200);
       done();
     },
   });

@@ -114,7 +114,9 @@ export class Informer {
           timeoutSeconds: this.#options.watchTimeoutSeconds ?? 300,
           labelSelector: this.#options.labelSelector,
           fieldSelector: this.#options.fieldSelector,
-        }, (event) => { this.#apply(event); failures = 0; this.#lastError = undefined; }, signal);
+        }, (event) => { this.#apply(event); failures = 0; this.#lastError = undefined; }, signal,
+        // Connected again: the server is reachable, even if nothing has changed since (no event may come for minutes).
+        () => { this.#lastError = undefined; });
         failures = 0;
         this.#lastError = undefined;
       } catch (err) {
@@ -126,7 +128,9 @@ export class Informer {
           continue;
         }
         failures++;
-        this.#lastError = err as Error;
+        // One dropped watch that reconnects on the first retry is routine (a server restart, a proxy's idle
+        // timeout): only a second failure in a row says the server cannot be reached.
+        if (failures >= 2) this.#lastError = err as Error;
         const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(failures, 10)) * (0.5 + Math.random() / 2);
         this.#options.logger.warn({ path: this.path, err, retryInMs: Math.round(delay) }, "watch failed; retrying");
         await sleep(delay, signal);

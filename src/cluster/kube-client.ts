@@ -2,6 +2,7 @@
 // (in-cluster service account, client certificates, tokens, exec plugins); requests themselves are sent as
 // raw JSON because its typed serializer drops fields of built-in kinds that its models do not know
 // (DESIGN.md §4), and because we want one place that times and counts every request.
+import { createHash } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -54,6 +55,8 @@ export interface KubeClientOptions {
   userAgent?: string;
   timeoutMs?: number;
   onRequest?: (observation: RequestObservation) => void;
+  /** How often connection settings are rebuilt (tests shorten it). */
+  authRefreshMs?: number;
 }
 
 /** Connection settings are rebuilt at most this often, so rotated service-account tokens are picked up. */
@@ -65,7 +68,8 @@ export class KubeClient {
   readonly #kubeConfig: KubeConfig;
   readonly #timeoutMs: number;
   readonly #onRequest: ((o: RequestObservation) => void) | undefined;
-  #auth: { at: number; options: https.RequestOptions; agent: http.Agent } | undefined;
+  readonly #authRefreshMs: number;
+  #auth: { at: number; options: https.RequestOptions; agent: http.Agent; tls: string } | undefined;
 
   constructor(kubeConfig: KubeConfig, options: KubeClientOptions = {}) {
     const cluster = kubeConfig.getCurrentCluster();
@@ -75,6 +79,7 @@ export class KubeClient {
     this.userAgent = options.userAgent ?? "tack-controller";
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#onRequest = options.onRequest;
+    this.#authRefreshMs = options.authRefreshMs ?? AUTH_REFRESH_MS;
   }
 
   /** A kubeconfig file when given, else in-cluster config, else KUBECONFIG / ~/.kube/config. */
@@ -87,16 +92,21 @@ export class KubeClient {
 
   async #connection(): Promise<{ options: https.RequestOptions; agent: http.Agent }> {
     const now = Date.now();
-    if (this.#auth && now - this.#auth.at < AUTH_REFRESH_MS) return this.#auth;
+    if (this.#auth && now - this.#auth.at < this.#authRefreshMs) return this.#auth;
     const options: https.RequestOptions = {};
     await this.#kubeConfig.applyToHTTPSOptions(options);
     const agentOptions = { keepAlive: true, maxSockets: 64, ca: options.ca, cert: options.cert, key: options.key,
       rejectUnauthorized: options.rejectUnauthorized, servername: options.servername };
-    const previous = this.#auth?.agent;
+    const tls = tlsFingerprint(agentOptions);
+    const previous = this.#auth;
+    if (previous && previous.tls === tls) {
+      // Only the headers (a rotated bearer token) changed: keep the agent, and with it every open watch.
+      this.#auth = { ...previous, at: now, options };
+      return this.#auth;
+    }
     const agent = this.server.startsWith("https:") ? new https.Agent(agentOptions) : new http.Agent({ keepAlive: true, maxSockets: 64 });
-    this.#auth = { at: now, options, agent };
-    // In-flight requests keep their sockets; idle ones of the old agent are closed.
-    previous?.destroy();
+    this.#auth = { at: now, options, agent, tls };
+    if (previous) retireAgent(previous.agent);
     return this.#auth;
   }
 
@@ -150,7 +160,8 @@ export class KubeClient {
    * Opens a watch and calls onEvent for each JSON line until the server ends the stream (resolves) or the
    * connection fails (rejects). A non-2xx answer rejects with KubeApiError (410 Gone: relist).
    */
-  async watch(path: string, query: KubeRequest["query"], onEvent: (event: WatchEvent) => void, signal: AbortSignal): Promise<void> {
+  async watch(path: string, query: KubeRequest["query"], onEvent: (event: WatchEvent) => void, signal: AbortSignal,
+    onOpen?: () => void): Promise<void> {
     const started = performance.now();
     const res = await this.#send({ method: "GET", path, query: { ...query, watch: 1 }, signal }, true).catch((err: unknown) => {
       this.#onRequest?.({ verb: "WATCH", resource: resourceOf(path), code: 0, durationMs: performance.now() - started });
@@ -159,6 +170,7 @@ export class KubeClient {
     const code = res.statusCode ?? 0;
     this.#onRequest?.({ verb: "WATCH", resource: resourceOf(path), code, durationMs: performance.now() - started });
     if (code !== 200) throw toApiError(code, await readBody(res), { method: "GET", path });
+    onOpen?.();
     let buffered = "";
     res.setEncoding("utf8");
     await new Promise<void>((resolve, reject) => {
@@ -183,6 +195,26 @@ export class KubeClient {
     });
   }
 }
+
+/** What the agent's TLS settings are made of, hashed: a new agent is needed only when it changes. */
+function tlsFingerprint(options: Record<string, unknown>): string {
+  const hash = createHash("sha256");
+  for (const key of ["ca", "cert", "key", "rejectUnauthorized", "servername"]) hash.update(`${key}=${String(options[key] ?? "")}\n`);
+  return hash.digest("hex");
+}
+
+/**
+ * An agent replaced by one with new TLS material: its idle sockets are closed now; the requests and watches still
+ * using it keep their sockets (agent.destroy() would cut them, and every watch with them) until the longest watch
+ * has ended on its own.
+ */
+function retireAgent(agent: http.Agent): void {
+  for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
+  setTimeout(() => agent.destroy(), RETIRED_AGENT_GRACE_MS).unref();
+}
+
+/** Longer than any watch's timeoutSeconds (300 by default), so a retired agent's watches end by themselves first. */
+const RETIRED_AGENT_GRACE_MS = 10 * 60_000;
 
 export interface WatchEvent {
   type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";

@@ -136,7 +136,10 @@ async function runBuildScript(log: ((line: string) => void) | undefined): Promis
     keepTail(stderr, line);
     emit(line);
   });
+  const closed = new Promise((resolve) => child.once("close", resolve));
   const { code, signal, error } = await exitOf(child);
+  // 'exit' can come before the last of stdout has been read: the directory is its last line, so wait for 'close'.
+  if (!error) await closed;
   const dir = stdout.filter((line) => line.trim() !== "").at(-1)?.trim();
   if (error || code !== 0 || !dir) {
     const why = error ? error.message : `exit ${signal ?? code}`;
