@@ -102,19 +102,19 @@ export class ClusterWriter {
 
   /**
    * Clears the Application's `operation` only if it is still the one that ran (a JSON Patch `test` guards it),
-   * so a newer operation set meanwhile by a user is never lost. Returns false when it had changed.
+   * so a newer operation set meanwhile by a user is never lost. Returns the updated Application, or undefined when
+   * the operation had changed.
    */
-  async clearOperation(namespace: string, name: string, ran: unknown): Promise<boolean> {
+  async clearOperation(namespace: string, name: string, ran: unknown): Promise<KubeObject | undefined> {
     try {
-      await this.#request({
+      return await this.#request<KubeObject>({
         method: "PATCH",
         path: `${APPLICATIONS_PATH}/namespaces/${encodeURIComponent(namespace)}/applications/${encodeURIComponent(name)}`,
         contentType: "application/json-patch+json",
         body: [{ op: "test", path: "/operation", value: ran }, { op: "remove", path: "/operation" }],
       });
-      return true;
     } catch (err) {
-      if (err instanceof KubeApiError && (err.status === 422 || err.status === 409)) return false;
+      if (err instanceof KubeApiError && (err.status === 422 || err.status === 409)) return undefined;
       throw err;
     }
   }

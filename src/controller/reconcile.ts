@@ -32,9 +32,12 @@ import { hasOption, hookSpec, objectCompareOptions, objectSyncOptions } from "..
 import type { ResourceIgnoreDifferences } from "../diff/ignore.ts";
 import type { JqEvaluator } from "../jq/index.ts";
 import { repoCredentials } from "./credentials.ts";
+import { OwnWrites } from "./own-writes.ts";
 
 const DEFAULT_HISTORY_LIMIT = 10;
 const DEFAULT_AUTOSYNC_RETRY_LIMIT = 5;
+/** How soon to look again when the informer has not yet delivered our own last write (usually a few ms). */
+const STALE_READ_RETRY_MS = 50;
 /** Finalizers that ask for cascade deletion: Tack's, and Argo CD's so that migrated manifests keep working. */
 export const RESOURCE_FINALIZERS = ["resources-finalizer.tack.dev", "resources-finalizer.argocd.argoproj.io"];
 
@@ -102,6 +105,7 @@ export class Reconciler {
   readonly #rendered = new Map<string, Omit<Loaded, "revision">>();
   /** PostDelete hooks created by this process for apps being deleted (generateName hooks cannot be found by name). */
   readonly #postDeleteCreated = new Set<string>();
+  readonly #ownWrites = new OwnWrites();
 
   constructor(deps: ReconcilerDeps) { this.#deps = deps; }
 
@@ -123,11 +127,13 @@ export class Reconciler {
     const app = deps.applications.get(namespace, name) as unknown as Application | undefined;
     if (!app) {
       this.#memory.delete(key);
+      this.#ownWrites.forget(key);
       this.#outOfSyncSince.delete(key);
       this.#degraded.delete(key);
       deps.metrics.removeApp(namespace, name);
       return {};
     }
+    if (this.#ownWrites.isStale(key, app as unknown as KubeObject)) return { requeueAfterMs: STALE_READ_RETRY_MS };
     if (app.metadata.deletionTimestamp) return this.#finalize(key, app);
     const started = performance.now();
     const log = deps.logger.child({ application: key });
@@ -196,7 +202,8 @@ export class Reconciler {
       try {
         if (!deps.signal.aborted || next.operationState?.phase !== OperationPhase.Running) await this.#writeStatus(app, previous, next);
         if (refresh !== undefined) {
-          await deps.writer.patchApplication(namespace, name, { metadata: { annotations: { [Annotation.Refresh]: null, [Annotation.ArgoRefresh]: null } } });
+          this.#ownWrites.record(key, await deps.writer.patchApplication(namespace, name,
+            { metadata: { annotations: { [Annotation.Refresh]: null, [Annotation.ArgoRefresh]: null } } }));
         }
       } catch (err) {
         log.warn({ err: { message: redactSecrets(errorMessage(err), secrets) } }, "could not write status");
@@ -247,7 +254,7 @@ export class Reconciler {
           // A refused manual sync ends at once, with the window named; the user's operation is cleared.
           const refused: OperationState = { operation: manual, phase: OperationPhase.Failed, message: window.reason,
             startedAt: this.#now().toISOString(), syncResult: { revision: loaded.revision, source: statusSource(source), resources: [] } };
-          await deps.writer.clearOperation(namespace, name, app.operation);
+          this.#ownWrites.record(ctx.key, await deps.writer.clearOperation(namespace, name, app.operation));
           return { operationState: finish(refused, OperationPhase.Failed, window.reason), manual };
         }
         log.info({ reason: window.reason }, "automated sync held by a sync window");
@@ -307,7 +314,7 @@ export class Reconciler {
     // Look again at once: drift that arrived while the operation ran is judged by the automated policy then.
     if (phase !== OperationPhase.Succeeded && op.initiatedBy?.automated) ctx.requeue(retryDelayMs(app, (current.retryCount ?? 0) + 1));
     else ctx.requeue(1);
-    if (app.operation?.sync) await deps.writer.clearOperation(namespace, name, app.operation);
+    if (app.operation?.sync) this.#ownWrites.record(ctx.key, await deps.writer.clearOperation(namespace, name, app.operation));
     return { outcome: { phase: engine.phase, after: engine.after, sameTarget }, operationState, manual: op.initiatedBy?.automated ? undefined : op };
   }
 
@@ -597,6 +604,7 @@ export class Reconciler {
     if (stringify(before) === stringify(after)) return previous;
     const withTime = { ...next, reconciledAt: this.#now().toISOString() };
     const updated = await this.#deps.writer.patchApplicationStatus(app.metadata.namespace, app.metadata.name, mergePatch(previous, withTime));
+    this.#ownWrites.record(`${app.metadata.namespace}/${app.metadata.name}`, updated);
     return (updated as unknown as Application).status ?? withTime;
   }
 

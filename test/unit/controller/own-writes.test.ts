@@ -1,0 +1,39 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { KubeObject } from "../../../src/api/index.ts";
+import { OwnWrites } from "../../../src/controller/own-writes.ts";
+
+const app = (resourceVersion: string | undefined, uid = "u1"): KubeObject =>
+  ({ apiVersion: "tack.dev/v1alpha1", kind: "Application", metadata: { name: "web", namespace: "apps", uid, resourceVersion } });
+
+test("an Application read before the informer delivered our last write is stale until it catches up", () => {
+  const writes = new OwnWrites();
+  writes.record("apps/web", app("120"));
+  assert.equal(writes.isStale("apps/web", app("119")), true, "the informer still holds the version before our write");
+  assert.equal(writes.isStale("apps/web", app("99")), true, "numeric, not lexical, order (\"99\" > \"120\" as strings)");
+  assert.equal(writes.isStale("apps/web", app("120")), false, "our write arrived");
+  assert.equal(writes.size, 0, "caught up: nothing kept");
+  assert.equal(writes.isStale("apps/web", app("119")), false, "after catching up, nothing is remembered");
+});
+
+test("a newer version written by someone else is current; an older write never replaces a newer one", () => {
+  const writes = new OwnWrites();
+  writes.record("apps/web", app("200"));
+  writes.record("apps/web", app("150"));
+  assert.equal(writes.isStale("apps/web", app("180")), true, "the newest of our writes counts");
+  assert.equal(writes.isStale("apps/web", app("250")), false, "a user's edit after our write");
+});
+
+test("a recreated Application (new uid), an unorderable resourceVersion or a failed write never holds a reconcile", () => {
+  const writes = new OwnWrites();
+  writes.record("apps/web", app("500", "old-uid"));
+  assert.equal(writes.isStale("apps/web", app("3", "new-uid")), false, "deleted and created again");
+  writes.record("apps/web", app("500"));
+  assert.equal(writes.isStale("apps/web", app("opaque-version")), false, "cannot be ordered: taken as current");
+  writes.record("apps/web", undefined);
+  writes.record("apps/other", app("x7"));
+  assert.equal(writes.size, 0);
+  writes.record("apps/web", app("10"));
+  writes.forget("apps/web");
+  assert.equal(writes.isStale("apps/web", app("1")), false, "forgotten when the app is gone");
+});
