@@ -2,11 +2,17 @@
 // (label tack.dev/secret-type: repository) names one repository by its exact URL; a `repo-creds` Secret
 // (label tack.dev/secret-type: repo-creds) is a template whose `url` is a prefix, for every repository under
 // it. An exact `repository` match wins; among templates, the longest prefix wins. Fields: `url`, `username`,
-// `password` (a personal access token goes here too, as `token` is read as a password), `bearerToken`.
+// `password` (a personal access token goes here too, as `token` is read as a password), `bearerToken`; for
+// HTTPS, `tlsClientCertData` and `tlsClientCertKey` (a client certificate), `insecure: "true"` (no server
+// certificate verification) and `caData` (a CA trusted in addition to the defaults; Flux's `ca.crt` is read
+// too, so a Secret written for Flux works unchanged). The PEMs are checked where they are used, in git/, so a
+// bad one becomes a condition on the Application rather than a Secret silently ignored.
 import type { KubeObject } from "../api/index.ts";
 import { Label } from "../api/index.ts";
 import type { Informer } from "../cluster/index.ts";
 import { normalizeRepoURL, type RepoCredentials } from "../git/index.ts";
+
+type RepoTls = NonNullable<RepoCredentials["tls"]>;
 
 /** The secret-type label values read as repository credentials. */
 export const CREDENTIAL_SECRET_TYPES = ["repository", "repo-creds"] as const;
@@ -18,14 +24,26 @@ function field(secret: KubeObject, name: string): string | undefined {
   return stringData?.[name];
 }
 
+// Go's strconv.ParseBool, which Argo CD reads `insecure` with, minus its "false" spellings (absent = false).
+const TRUE = /^(1|t|true)$/i;
+
 function credentialsOf(secret: KubeObject): RepoCredentials {
   const username = field(secret, "username");
   const password = field(secret, "password") ?? field(secret, "token");
   const bearerToken = field(secret, "bearerToken");
+  const tls: RepoTls = {};
+  const caData = field(secret, "caData") ?? field(secret, "ca.crt");
+  const certData = field(secret, "tlsClientCertData");
+  const keyData = field(secret, "tlsClientCertKey");
+  if (caData) tls.caData = caData;
+  if (certData) tls.certData = certData;
+  if (keyData) tls.keyData = keyData;
+  if (TRUE.test(field(secret, "insecure")?.trim() ?? "")) tls.insecure = true;
   return {
     ...(username ? { username } : {}),
     ...(password ? { password } : {}),
     ...(bearerToken ? { bearerToken } : {}),
+    ...(Object.keys(tls).length > 0 ? { tls } : {}),
   };
 }
 

@@ -17,6 +17,10 @@ export interface ErrorContext {
   /** Set when the operation ran with credentials: an auth failure then means "wrong", not "missing". */
   readonly hadCredentials: boolean;
   readonly timeoutMs?: number;
+  /** Set when the credentials carried a CA: an unknown authority then means "the wrong CA", not "no CA". */
+  readonly hadCustomCa?: boolean;
+  /** Set when the credentials carried a client certificate. */
+  readonly hadClientCert?: boolean;
 }
 
 /** Thrown by the HTTP client when a response exceeds the configured size cap. */
@@ -28,6 +32,42 @@ export class FetchTooLargeError extends Error {
     this.limitBytes = limitBytes;
   }
 }
+
+/**
+ * Thrown by the HTTP client when the TLS material of a repository's credentials cannot be used. The message
+ * names the Secret field and the problem only: never any of the PEM text.
+ */
+export class TlsConfigError extends Error {
+  readonly field: string;
+  constructor(field: string, problem: string) {
+    super(`${field} ${problem}`);
+    this.name = "TlsConfigError";
+    this.field = field;
+  }
+}
+
+// The server's certificate chain does not lead to a trusted root: the fix is a CA in the repository Secret.
+const UNKNOWN_AUTHORITY_CODES = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+]);
+
+// The server ended the handshake over our client certificate (or its absence). With TLS 1.3 the client sees this
+// only after its handshake is done, as an alert on the first read, so it arrives as a plain socket error code.
+const CLIENT_CERT_ALERTS = new Set([
+  "ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED",
+  "ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE",
+  "ERR_SSL_TLSV1_ALERT_UNKNOWN_CA",
+  "ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN",
+  "ERR_SSL_TLSV1_ALERT_ACCESS_DENIED",
+  "ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED",
+  "ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED",
+]);
+
+const CLOSED_CODES = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);
 
 const NETWORK_CODES: Record<string, string> = {
   ECONNREFUSED: "connection refused",
@@ -43,9 +83,7 @@ const NETWORK_CODES: Record<string, string> = {
   UND_ERR_BODY_TIMEOUT: "server stopped sending data",
   UND_ERR_SOCKET: "connection closed by the server",
   CERT_HAS_EXPIRED: "TLS certificate has expired",
-  DEPTH_ZERO_SELF_SIGNED_CERT: "TLS certificate is self-signed",
-  SELF_SIGNED_CERT_IN_CHAIN: "TLS certificate chain is not trusted",
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "TLS certificate could not be verified",
+  CERT_NOT_YET_VALID: "TLS certificate is not valid yet",
   ERR_TLS_CERT_ALTNAME_INVALID: "TLS certificate does not match the host name",
 };
 
@@ -127,15 +165,41 @@ export function classifyGitError(err: unknown, ctx: ErrorContext): TackError {
         `repository ${ctx.repo} is unreachable: its port is on the Fetch standard's list of blocked ports; serve it on another port${at}`,
       );
     }
+    if (e instanceof TlsConfigError) {
+      return make(ErrorReason.GitError, `repository ${ctx.repo}: ${e.message}${at}`);
+    }
+    if (typeof e.code === "string" && UNKNOWN_AUTHORITY_CODES.has(e.code)) {
+      return make(ErrorReason.RepositoryUnreachable, `repository ${ctx.repo} is unreachable: ${unknownAuthority(e.code, ctx)}${at}`);
+    }
+    if (typeof e.code === "string" && CLIENT_CERT_ALERTS.has(e.code)) {
+      const hint = ctx.hadClientCert
+        ? "the server rejected the TLS client certificate (check that tlsClientCertData is signed by a CA the server trusts and has not expired)"
+        : "the server requires a TLS client certificate: set tlsClientCertData and tlsClientCertKey in the repository Secret";
+      return make(ErrorReason.RepositoryAuthFailed, `authentication to ${ctx.repo} failed (${e.code})${at}: ${hint}`);
+    }
     if (typeof e.code === "string" && e.code in NETWORK_CODES) {
+      // Some servers (Node's among them) check a client certificate after the handshake and just hang up.
+      const hint = ctx.hadClientCert && CLOSED_CODES.has(e.code) ? " (it may have refused the TLS client certificate)" : "";
       return make(
         ErrorReason.RepositoryUnreachable,
-        `repository ${ctx.repo} is unreachable: ${NETWORK_CODES[e.code]}${at}`,
+        `repository ${ctx.repo} is unreachable: ${NETWORK_CODES[e.code]}${hint}${at}`,
       );
     }
   }
   const detail = redactSecrets(errorMessage(err), ctx.secrets);
   return make(ErrorReason.GitError, `${ctx.action} ${ctx.repo}${at} failed: ${detail}`);
+}
+
+function unknownAuthority(code: string, ctx: ErrorContext): string {
+  const what = code === "DEPTH_ZERO_SELF_SIGNED_CERT"
+    ? "TLS certificate is self-signed"
+    : "TLS certificate signed by an unknown authority";
+  const fix = ctx.hadCustomCa
+    ? "the caData of the repository Secret does not include the CA that signed the server's certificate"
+    : code === "DEPTH_ZERO_SELF_SIGNED_CERT"
+      ? "add the server's certificate as caData in the repository Secret"
+      : "add the CA as caData in the repository Secret";
+  return `${what} (${code}): ${fix}`;
 }
 
 export function revisionNotFound(repo: string, revision: string): ComparisonError {

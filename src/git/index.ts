@@ -11,9 +11,12 @@
 // - Credentials reach the server only through isomorphic-git's onAuth (basic auth; a bearerToken becomes an
 //   `Authorization: Bearer` header). user:pass@ in a repoURL is stripped from the URL and used as
 //   credentials when none are given. No message, log line or event carries a credential: errors name the
-//   repository by its URL with userinfo masked, and text from lower layers is redacted.
+//   repository by its URL with userinfo masked, and text from lower layers is redacted. TLS settings (extra
+//   CA, client certificate, insecure) come with the credentials and give the repository its own undici Agent
+//   (http-client.ts); PEMs are checked before any request.
 // - Errors are ComparisonErrors with a specific reason: RevisionNotFound, RepositoryUnreachable (refused,
-//   DNS, TLS, timeout), RepositoryAuthFailed (HTTP 401/403), GitError (everything else).
+//   DNS, TLS, timeout), RepositoryAuthFailed (HTTP 401/403, a client certificate demanded or refused),
+//   GitError (everything else, a malformed PEM in the Secret included).
 // - Symlinks: a checkout contains a symlink only if it resolves inside the checkout. Absolute targets,
 //   targets that leave the checkout (checked lexically and then with realpath) and dangling links are not
 //   written; `RepoCache.escapingSymlinks(dir)` lists them so a renderer can refuse a path that needed one

@@ -11,7 +11,7 @@ import type { GitAuth } from "isomorphic-git";
 import type { Logger } from "pino";
 import { ComparisonError, ErrorReason } from "../errors.ts";
 import { classifyGitError, revisionNotFound } from "./errors.ts";
-import { createHttpClient } from "./http-client.ts";
+import { createHttpClient, tlsFingerprint } from "./http-client.ts";
 import { storeFs } from "./store-fs.ts";
 import { materializeCommit, UnsafeTreeError, type SkippedSymlink } from "./materialize.ts";
 import { TreeCache } from "./trees.ts";
@@ -21,6 +21,18 @@ export interface RepoCredentials {
   username?: string;
   password?: string;
   bearerToken?: string;
+  tls?: RepoTls;
+}
+
+/** TLS settings of a repository's credentials (PEM text, as in the Secret). */
+export interface RepoTls {
+  /** CA certificates trusted in addition to Node's defaults. */
+  caData?: string;
+  /** Client certificate (and any intermediates) for mutual TLS, with its unencrypted private key. */
+  certData?: string;
+  keyData?: string;
+  /** Skip verification of the server's certificate. */
+  insecure?: boolean;
 }
 
 export interface GitRequestEvent {
@@ -113,6 +125,8 @@ export class RepoCache {
   /** Checkout directory → entry; Map order is least recently used first. */
   readonly #checkouts = new Map<string, CheckoutEntry>();
   readonly #checkoutsInFlight = new Map<string, Promise<string>>();
+  /** Repositories already warned about running without server certificate verification. */
+  readonly #insecureWarned = new Set<string>();
   #prepared: Promise<void> | undefined;
 
   constructor(opts: RepoCacheOptions) {
@@ -364,7 +378,7 @@ export class RepoCache {
     force: boolean,
     revision: string,
   ): Promise<RemoteRefs> {
-    const key = credentialKey(credentials ?? repo.url.urlCredentials);
+    const key = credentialKey(effectiveCredentials(repo, credentials));
     let listing = repo.store.listings.get(key);
     if (!listing) {
       listing = { at: 0 };
@@ -375,7 +389,7 @@ export class RepoCache {
 
     const entry = listing;
     const run = this.#timed(repo, "ls-remote", async (signal) => {
-      const http = createHttpClient({ signal, maxBytes: this.#maxBytes });
+      const http = this.#http(repo, credentials, signal);
       const refs = await git.listServerRefs({
         http,
         url: repo.url.fetchURL,
@@ -457,7 +471,7 @@ export class RepoCache {
       await this.#timed(repo, "fetch", async (signal) => {
         const result = await git.fetch({
           fs: storeFs,
-          http: createHttpClient({ signal, maxBytes: this.#maxBytes }),
+          http: this.#http(repo, credentials, signal),
           gitdir: repo.store.gitdir,
           cache: repo.store.cache,
           url: repo.url.fetchURL,
@@ -490,8 +504,20 @@ export class RepoCache {
     }
   }
 
+  #http(repo: RepoState, credentials: RepoCredentials | undefined, signal: AbortSignal): git.HttpClient {
+    const tls = credentials?.tls;
+    if (tls?.insecure && !this.#insecureWarned.has(repo.store.normalized)) {
+      this.#insecureWarned.add(repo.store.normalized);
+      this.#log?.warn(
+        { repo: repo.url.display },
+        "TLS certificate verification is off for this repository (insecure: \"true\" in its Secret): anyone on the path can impersonate the server",
+      );
+    }
+    return createHttpClient({ signal, maxBytes: this.#maxBytes, tls });
+  }
+
   #onAuth(repo: RepoState, credentials: RepoCredentials | undefined): () => GitAuth | undefined {
-    const creds = credentials ?? repo.url.urlCredentials;
+    const creds = effectiveCredentials(repo, credentials);
     // Answering only the first 401 (isomorphic-git asks again through onAuthFailure, which we do not pass)
     // turns wrong credentials into one HTTP 401 error instead of a retry loop.
     return () => {
@@ -598,15 +624,16 @@ export class RepoCache {
   }
 
   #context(repo: RepoState, action: string, credentials?: RepoCredentials, revision?: string) {
-    const creds = credentials ?? repo.url.urlCredentials;
-    const secrets = [creds?.password, (creds as RepoCredentials | undefined)?.bearerToken].filter(
-      (s): s is string => typeof s === "string" && s.length > 0,
-    );
+    const creds = effectiveCredentials(repo, credentials);
+    const login = [creds?.password, creds?.bearerToken].filter((s): s is string => typeof s === "string" && s.length > 0);
     return {
       repo: repo.url.display,
       action,
-      secrets,
-      hadCredentials: secrets.length > 0,
+      secrets: creds?.tls?.keyData ? [...login, creds.tls.keyData] : login,
+      // An HTTP 401 answers the login, not the client certificate, so only the login counts here.
+      hadCredentials: login.length > 0,
+      hadCustomCa: !!creds?.tls?.caData,
+      hadClientCert: !!creds?.tls?.certData,
       timeoutMs: this.#fetchTimeoutMs,
       ...(revision !== undefined ? { revision } : {}),
     };
@@ -658,9 +685,22 @@ function lookupRevision(remote: RemoteRefs, revision: string): string | undefine
   return undefined;
 }
 
+/**
+ * The credentials an operation runs with. The URL's user:pass@ stands in when none are given, and also when
+ * the given ones carry only TLS settings (a Secret holding just a CA must not drop the URL's login).
+ */
+function effectiveCredentials(repo: RepoState, credentials: RepoCredentials | undefined): RepoCredentials | undefined {
+  const fromURL = repo.url.urlCredentials;
+  if (!credentials) return fromURL;
+  const hasLogin = credentials.username !== undefined || credentials.password !== undefined || !!credentials.bearerToken;
+  return hasLogin || !fromURL ? credentials : { ...fromURL, ...credentials };
+}
+
+// TLS settings are part of the key: a client certificate is a credential, and a listing that needed a custom CA
+// must not answer a caller that would have failed verification.
 function credentialKey(creds: RepoCredentials | undefined): string {
   if (!creds) return "anonymous";
   return createHash("sha256")
-    .update(JSON.stringify([creds.username ?? "", creds.password ?? "", creds.bearerToken ?? ""]))
+    .update(JSON.stringify([creds.username ?? "", creds.password ?? "", creds.bearerToken ?? "", creds.tls ? tlsFingerprint(creds.tls) : ""]))
     .digest("hex");
 }

@@ -4,11 +4,16 @@
 //
 // Repos live as bare repos in a temp dir. Each TestRepo keeps a working clone that commits and pushes over
 // HTTP, so pushes go through the same server (and count as requests: snapshot requestCount after commits).
+//
+// With `tls` the repositories are served over HTTPS (optionally demanding a client certificate). The working
+// clones then push through a second, plain-HTTP listener on 127.0.0.1 with the same handler, so the test's
+// own git needs neither the CA nor a client certificate.
 
 import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, mkdir, rm, unlink, writeFile } from "node:fs/promises";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -18,11 +23,20 @@ const execFileAsync = promisify(execFile);
 
 export interface GitServerOptions {
   auth?: { username: string; password: string };
+  /** Serve HTTPS with this PEM key and certificate chain. */
+  tls?: {
+    key: string;
+    cert: string;
+    /** CAs that sign acceptable client certificates. */
+    ca?: string;
+    /** Fail the TLS handshake of a client without a certificate signed by `ca`. */
+    requestCert?: boolean;
+  };
 }
 
 export interface TestRepo {
   readonly name: string;
-  readonly url: string; // http://127.0.0.1:PORT/<name>.git (no credentials in it)
+  readonly url: string; // http(s)://127.0.0.1:PORT/<name>.git (no credentials in it)
   /** Writes (string) or deletes (null) files in a working clone, commits and pushes to the branch (default main). Returns the new commit SHA. */
   commit(files: Record<string, string | null>, message?: string, opts?: { branch?: string }): Promise<string>;
   tag(name: string, ref?: string): Promise<void>; // lightweight tag pushed
@@ -73,7 +87,7 @@ export async function startGitServer(opts: GitServerOptions = {}): Promise<GitSe
     ? `Basic ${Buffer.from(`${opts.auth.username}:${opts.auth.password}`).toString("base64")}`
     : undefined;
 
-  const server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const match = REPO_PATH.exec(url.pathname);
     total++;
@@ -91,11 +105,18 @@ export async function startGitServer(opts: GitServerOptions = {}): Promise<GitSe
       if (!res.headersSent) res.writeHead(500, { "Content-Type": "text/plain" });
       res.end(`git http-backend failed: ${String(err)}\n`);
     });
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const port = (server.address() as AddressInfo).port;
-  const baseUrl = `http://127.0.0.1:${port}`;
+  };
+  const listen = async (server: Server): Promise<string> => {
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  };
+  const server = opts.tls
+    ? createHttpsServer({ ...opts.tls, rejectUnauthorized: opts.tls.requestCert ?? false }, handler)
+    : createServer(handler);
+  const baseUrl = `${opts.tls ? "https" : "http"}://${await listen(server)}`;
+  const pushServer = opts.tls ? createServer(handler) : undefined;
+  const pushBaseUrl = pushServer ? `http://${await listen(pushServer)}` : baseUrl;
 
   const git = async (cwd: string, args: string[]): Promise<string> => {
     const auth = expectedAuth ? ["-c", `http.extraHeader=Authorization: ${expectedAuth}`] : [];
@@ -113,7 +134,7 @@ export async function startGitServer(opts: GitServerOptions = {}): Promise<GitSe
       await execFileAsync("git", ["init", "--quiet", "--bare", "--initial-branch=main", bare], { env });
       await git(bare, ["config", "http.receivepack", "true"]);
       await execFileAsync("git", ["init", "--quiet", "--initial-branch=main", work], { env });
-      await git(work, ["remote", "add", "origin", url]);
+      await git(work, ["remote", "add", "origin", `${pushBaseUrl}/${name}.git`]);
       await writeFiles(work, files);
       await git(work, ["add", "-A"]);
       await git(work, ["commit", "--quiet", "--allow-empty", "-m", "initial commit"]);
@@ -153,8 +174,10 @@ export async function startGitServer(opts: GitServerOptions = {}): Promise<GitSe
       return repoName === undefined ? total : (counts.get(repoName) ?? 0);
     },
     async stop() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of pushServer ? [server, pushServer] : [server]) {
+        s.closeAllConnections();
+        await new Promise<void>((resolve) => s.close(() => resolve()));
+      }
       await rm(root, { recursive: true, force: true });
     },
   };
