@@ -3,9 +3,11 @@
 import { z } from "zod";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { NAMESPACE_NAME } from "./cluster/scope.ts";
 
 const seconds = (def: number) => z.coerce.number().positive().default(def);
 const list = z.string().transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean));
+const namespaceList = list.pipe(z.array(z.string().regex(NAMESPACE_NAME, "each entry must be a namespace name (lower-case DNS label)")));
 
 export const ConfigSchema = z.object({
   /** Path to a kubeconfig; when absent, the in-cluster service account (or KUBECONFIG / ~/.kube/config). */
@@ -13,7 +15,15 @@ export const ConfigSchema = z.object({
   /** Namespace Tack runs in: where repository Secrets and its own ConfigMaps live. */
   namespace: z.string().min(1).default("tack-system"),
   /** Namespaces whose Applications are reconciled; empty means all. */
-  applicationNamespaces: list.default([]),
+  applicationNamespaces: namespaceList.default([]),
+  /**
+   * Namespaces of the cluster Tack runs in that it may manage; empty means the whole cluster. When set, live
+   * state is watched in each of them only (so namespaced Roles suffice), and an object outside them is refused
+   * before any write. Remote clusters take the same setting from their Secret's `namespaces` field.
+   */
+  managedNamespaces: namespaceList.default([]),
+  /** With managedNamespaces, whether cluster-scoped objects may be managed too (Argo CD's clusterResources). */
+  manageClusterResources: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
   /** Full re-compare period, with jitter: the poll interval for Git. */
   resyncSeconds: seconds(180),
   resyncJitter: z.coerce.number().min(0).max(1).default(0.2),
@@ -67,6 +77,8 @@ const ENV_KEYS: Record<string, keyof z.infer<typeof ConfigSchema>> = {
   KUBECONFIG: "kubeconfig",
   TACK_NAMESPACE: "namespace",
   TACK_APPLICATION_NAMESPACES: "applicationNamespaces",
+  TACK_MANAGED_NAMESPACES: "managedNamespaces",
+  TACK_MANAGE_CLUSTER_RESOURCES: "manageClusterResources",
   TACK_RESYNC_SECONDS: "resyncSeconds",
   TACK_RESYNC_JITTER: "resyncJitter",
   TACK_WORKERS: "workers",

@@ -17,6 +17,8 @@ export const ErrorReason = {
   InvalidSpec: "InvalidSpec",
   ProjectNotFound: "ProjectNotFound",
   ProjectPolicyViolation: "ProjectPolicyViolation",
+  /** An object lies outside the namespaces (or cluster scope) Tack may manage on its destination cluster. */
+  OutsideManagedScope: "OutsideManagedScope",
   SyncWindowClosed: "SyncWindowClosed",
   RepositoryUnreachable: "RepositoryUnreachable",
   RepositoryAuthFailed: "RepositoryAuthFailed",

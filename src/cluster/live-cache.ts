@@ -4,7 +4,9 @@ import type { Logger } from "pino";
 import type { KubeObject } from "../api/index.ts";
 import type { KubeClient } from "./kube-client.ts";
 import { resourcePath, type ResourceType } from "./discovery.ts";
-import { Informer, type ChangeType } from "./informer.ts";
+import type { ChangeType } from "./informer.ts";
+import { InformerGroup } from "./informer-group.ts";
+import { isConfined, WHOLE_CLUSTER, type ClusterScope } from "./scope.ts";
 
 export type LiveChangeHandler = (type: ResourceType, change: ChangeType, obj: KubeObject, old: KubeObject | undefined) => void;
 
@@ -12,12 +14,14 @@ export interface LiveCacheOptions {
   logger: Logger;
   /** How long ensureWatched waits for a new type's first list. */
   syncTimeoutMs?: number;
+  /** Confined to namespaces: a namespaced type is watched in each of them, never cluster-wide. */
+  scope?: ClusterScope;
 }
 
 export class LiveCache {
   readonly #client: KubeClient;
   readonly #options: LiveCacheOptions;
-  readonly #informers = new Map<string, { type: ResourceType; informer: Informer }>();
+  readonly #informers = new Map<string, { type: ResourceType; informer: InformerGroup }>();
   readonly #handlers: LiveChangeHandler[] = [];
   #stopped = false;
 
@@ -28,17 +32,25 @@ export class LiveCache {
 
   onChange(handler: LiveChangeHandler): void { this.#handlers.push(handler); }
 
-  /** Starts watching the type (all namespaces) if not yet, and waits until its cache is synced. */
+  get scope(): ClusterScope { return this.#options.scope ?? WHOLE_CLUSTER; }
+
+  /**
+   * Starts watching the type (all namespaces, or each managed one) if not yet, and waits until its cache is
+   * synced. A confined cache never watches a cluster-scoped type it may not manage.
+   */
   async ensureWatched(type: ResourceType): Promise<void> {
     if (this.#stopped) throw new Error("live cache stopped");
+    const scope = this.scope;
+    if (!type.namespaced && isConfined(scope) && !scope.clusterResources) {
+      throw new Error(`${type.kind} is cluster-scoped and this cluster is managed in namespaces ${scope.namespaces.join(", ")} only`);
+    }
     const key = typeKey(type);
     let entry = this.#informers.get(key);
     if (!entry) {
-      const informer = new Informer(this.#client, {
-        path: resourcePath(type),
+      const informer = new InformerGroup(this.#client, {
         logger: this.#options.logger,
         onChange: (change, obj, old) => { for (const h of this.#handlers) h(type, change, obj, old); },
-      });
+      }, (namespace) => resourcePath(type, namespace), type.namespaced ? scope.namespaces : []);
       entry = { type, informer };
       this.#informers.set(key, entry);
       informer.start();

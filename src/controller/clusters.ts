@@ -2,11 +2,14 @@
 // in-cluster); others are registered with Secrets labelled `tack.dev/secret-type: cluster` in Tack's namespace,
 // in Argo CD's format: `name`, `server`, and `config` (JSON: bearerToken, or tlsClientConfig with caData,
 // certData, keyData, insecure). Each cluster has its own client, discovery, watch-fed cache and ownership
-// index, so an unreachable cluster marks only its own apps Unknown.
+// index, so an unreachable cluster marks only its own apps Unknown. A cluster may be confined to namespaces
+// (Argo CD's `namespaces` and `clusterResources` fields; for the cluster Tack runs in, --managed-namespaces).
 import { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { keyOf, type KubeObject } from "../api/index.ts";
-import { ClusterWriter, Discovery, KubeClient, LiveCache, type Informer, type RequestObservation } from "../cluster/index.ts";
+import {
+  ClusterWriter, Discovery, KubeClient, LiveCache, NAMESPACE_NAME, WHOLE_CLUSTER, type ClusterScope, type Informer, type RequestObservation,
+} from "../cluster/index.ts";
 import { ComparisonError, ErrorReason, InvalidSpecError, errorMessage } from "../errors.ts";
 import { ComparisonCache } from "./compare.ts";
 import { OwnershipIndex } from "./ownership.ts";
@@ -22,6 +25,8 @@ export interface TargetCluster {
   readonly writer: ClusterWriter;
   readonly ownership: OwnershipIndex;
   readonly comparisons: ComparisonCache;
+  /** What Tack may manage there: every object outside it is refused before any write. */
+  readonly scope: ClusterScope;
 }
 
 export interface ClusterRegistryOptions {
@@ -35,9 +40,11 @@ export interface ClusterRegistryOptions {
   /** A cluster became reachable or unreachable. */
   onConnectivityChange: (cluster: TargetCluster, reachable: boolean) => void;
   onRequest?: (observation: RequestObservation) => void;
+  /** The part of the cluster Tack runs in that it may manage (--managed-namespaces); the whole cluster by default. */
+  inClusterScope?: ClusterScope;
 }
 
-interface ClusterConfig { name: string; server: string; config: { bearerToken?: string; tlsClientConfig?: { caData?: string; certData?: string; keyData?: string; insecure?: boolean } } }
+interface ClusterConfig { name: string; server: string; scope: ClusterScope; config: { bearerToken?: string; tlsClientConfig?: { caData?: string; certData?: string; keyData?: string; insecure?: boolean } } }
 
 /** How often cluster connectivity is looked at (from the watches' own errors: no extra requests). */
 const CONNECTIVITY_CHECK_MS = 1_000;
@@ -50,7 +57,7 @@ export class ClusterRegistry {
 
   constructor(options: ClusterRegistryOptions) {
     this.#options = options;
-    this.#clusters.set(IN_CLUSTER.server, this.#create(IN_CLUSTER.name, IN_CLUSTER.server, options.home));
+    this.#clusters.set(IN_CLUSTER.server, this.#create(IN_CLUSTER.name, IN_CLUSTER.server, options.home, options.inClusterScope ?? WHOLE_CLUSTER));
     this.#timer = setInterval(() => this.#checkConnectivity(), CONNECTIVITY_CHECK_MS);
     this.#timer.unref();
   }
@@ -105,7 +112,7 @@ export class ClusterRegistry {
       const client = new KubeClient(kubeConfigFor(parsed), {
         userAgent: this.#options.userAgent, timeoutMs: this.#options.timeoutMs, onRequest: this.#options.onRequest,
       });
-      this.#clusters.set(parsed.server, { ...this.#create(parsed.name, parsed.server, client), secretVersion: secret.metadata.resourceVersion });
+      this.#clusters.set(parsed.server, { ...this.#create(parsed.name, parsed.server, client, parsed.scope), secretVersion: secret.metadata.resourceVersion });
       this.#options.logger.info({ cluster: parsed.name, server: parsed.server }, "destination cluster registered");
     }
     for (const [server, cluster] of this.#clusters) {
@@ -121,8 +128,8 @@ export class ClusterRegistry {
     await Promise.all(this.all().map((c) => c.cache.stop()));
   }
 
-  #create(name: string, server: string, client: KubeClient): TargetCluster {
-    const cache = new LiveCache(client, { logger: this.#options.logger.child({ cluster: name }), syncTimeoutMs: 30_000 });
+  #create(name: string, server: string, client: KubeClient, scope: ClusterScope): TargetCluster {
+    const cache = new LiveCache(client, { logger: this.#options.logger.child({ cluster: name }), syncTimeoutMs: 30_000, scope });
     const ownership = new OwnershipIndex();
     const comparisons = new ComparisonCache();
     cache.onChange((type, change, obj) => {
@@ -131,7 +138,7 @@ export class ClusterRegistry {
       for (const key of ownership.observe(type, change, obj)) this.#options.onOwnedChange(key);
     });
     return {
-      name, server, client, cache, ownership, comparisons,
+      name, server, client, cache, ownership, comparisons, scope,
       discovery: new Discovery(client),
       writer: new ClusterWriter(client, { leadership: this.#options.leadership }),
     };
@@ -171,7 +178,18 @@ export function parseClusterSecret(secret: KubeObject): ClusterConfig {
   if (!config.bearerToken && !(config.tlsClientConfig?.certData && config.tlsClientConfig.keyData)) {
     throw new Error(`${where}: 'config' needs a bearerToken or tlsClientConfig.certData and keyData`);
   }
-  return { name, server, config };
+  return { name, server, config, scope: parseScope(where, field(secret, "namespaces"), field(secret, "clusterResources")) };
+}
+
+/** `namespaces` (comma-separated; empty means all) and `clusterResources` ("true"/"false", default false). */
+function parseScope(where: string, namespaces: string | undefined, clusterResources: string | undefined): ClusterScope {
+  const list = (namespaces ?? "").split(",").map((n) => n.trim()).filter(Boolean);
+  const invalid = list.find((n) => !NAMESPACE_NAME.test(n));
+  if (invalid !== undefined) throw new Error(`${where}: 'namespaces' entry '${invalid}' is not a namespace name`);
+  const flag = clusterResources?.trim().toLowerCase();
+  if (flag !== undefined && flag !== "" && flag !== "true" && flag !== "false") throw new Error(`${where}: 'clusterResources' must be "true" or "false"`);
+  if (list.length === 0) return WHOLE_CLUSTER;
+  return Object.freeze({ namespaces: Object.freeze(list), clusterResources: flag === "true" });
 }
 
 function kubeConfigFor(cluster: ClusterConfig): KubeConfig {

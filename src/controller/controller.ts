@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import type { KubeObject } from "../api/index.ts";
 import { API_GROUP, API_VERSION, Annotation, Label } from "../api/index.ts";
 import { randomUUID } from "node:crypto";
-import { ClusterWriter, Informer, LeaderElector, type KubeClient } from "../cluster/index.ts";
+import { ClusterWriter, Informer, InformerGroup, LeaderElector, type KubeClient, type ObjectStore } from "../cluster/index.ts";
 import type { Config } from "../config.ts";
 import type { RepoCache } from "../git/index.ts";
 import { compileHealthRules, HEALTH_RULES_CONFIGMAP, type CustomHealthRules } from "../health/index.ts";
@@ -41,8 +41,8 @@ export class Controller {
   readonly clusters: ClusterRegistry;
   readonly #options: ControllerOptions;
   readonly #abort = new AbortController();
-  readonly #applications: Informer;
-  readonly #projects: Informer;
+  readonly #applications: ObjectStore;
+  readonly #projects: ObjectStore;
   readonly #repoSecrets: Informer;
   readonly #healthRuleConfig: Informer;
   readonly #webhookSecret: Informer;
@@ -79,22 +79,27 @@ export class Controller {
         });
       },
       onRequest: (o) => metrics.countK8sRequest(o.verb, o.resource, o.code),
+      inClusterScope: { namespaces: config.managedNamespaces, clusterResources: config.manageClusterResources },
     });
     const appNamespaces = new Set(config.applicationNamespaces);
     const watched = (ns: string | undefined) => appNamespaces.size === 0 || appNamespaces.has(ns ?? "");
 
-    this.#applications = new Informer(client, {
-      path: `/apis/${API_GROUP}/${API_VERSION}/applications`, logger,
+    // With --application-namespaces, Applications and AppProjects are watched in those namespaces only, so a
+    // namespaced installation needs no cluster-wide read on them.
+    const collection = (resource: string) => (namespace?: string) =>
+      `/apis/${API_GROUP}/${API_VERSION}${namespace ? `/namespaces/${encodeURIComponent(namespace)}` : ""}/${resource}`;
+    this.#applications = new InformerGroup(client, {
+      logger,
       onChange: (change, app, old) => {
         if (!watched(app.metadata.namespace)) return;
         if (change !== "modified" || !old || needsReconcile(old, app)) this.queue.add(appKey(app));
       },
-    });
-    this.#projects = new Informer(client, {
-      path: `/apis/${API_GROUP}/${API_VERSION}/appprojects`, logger,
+    }, collection("applications"), config.applicationNamespaces);
+    this.#projects = new InformerGroup(client, {
+      logger,
       onChange: (_change, project) => this.#enqueueApps((app) =>
         app.metadata.namespace === project.metadata.namespace && ((app.spec as { project?: string }).project || "default") === project.metadata.name),
-    });
+    }, collection("appprojects"), config.applicationNamespaces);
     this.#repoSecrets = new Informer(client, {
       path: `/api/v1/namespaces/${encodeURIComponent(config.namespace)}/secrets`,
       labelSelector: `${Label.SecretType} in (${CREDENTIAL_SECRET_TYPES.join(",")})`, logger,

@@ -12,7 +12,7 @@ import type {
 import type { AppProject, AppProjectSpec } from "../api/index.ts";
 import { checkProject, DEFAULT_PROJECT_SPEC, syncWindowState } from "../project/index.ts";
 import { Annotation, ApplicationSpecSchema, displayName, isOwnedBy, keyString, OperationPhase, owningApp, SyncStatusCode, type KubeObject } from "../api/index.ts";
-import { KubeApiError, type ClusterWriter, type Informer } from "../cluster/index.ts";
+import { describeScope, isConfined, KubeApiError, outsideScope, type ClusterWriter, type Informer, type ObjectStore } from "../cluster/index.ts";
 import { IN_CLUSTER, type ClusterRegistry, type TargetCluster } from "./clusters.ts";
 import type { Config } from "../config.ts";
 import { ComparisonError, ConditionType, ErrorReason, InvalidSpecError, TackError, errorMessage } from "../errors.ts";
@@ -51,8 +51,8 @@ export interface ReconcilerDeps {
   writer: ClusterWriter;
   repos: RepoCache;
   events: EventRecorder;
-  applications: Informer;
-  projects: Informer;
+  applications: ObjectStore;
+  projects: ObjectStore;
   repoSecrets: Informer;
   healthRules: () => CustomHealthRules | undefined;
   /** Evaluates ignoreDifferences' jqPathExpressions, bounded in time and memory. */
@@ -153,9 +153,10 @@ export class Reconciler {
       const target = deps.clusters.resolve(spec.destination);
       deps.clusters.assertReachable(target);
       const credentials = repoCredentials(deps.repoSecrets, source.repoURL);
-      if (credentials) secrets.push(...[credentials.password, credentials.bearerToken].filter((s): s is string => !!s));
+      if (credentials) secrets.push(...[credentials.password, credentials.bearerToken, credentials.tls?.keyData].filter((s): s is string => !!s));
 
       const loaded = await this.#load(key, app, target, source, source.targetRevision ?? "HEAD", credentials, { refresh: refresh !== undefined });
+      enforceScope(target, loaded, spec.syncPolicy?.syncOptions ?? []);
       await this.#watchTypes(target, loaded, previous.resources ?? []);
       let comparisons = await this.#compare(target, key, ref, loaded.desired, spec.syncPolicy?.syncOptions ?? [], spec.ignoreDifferences ?? []);
       // Before any write, on every path that can start one (DESIGN.md §3): a violation refuses the whole app.
@@ -471,7 +472,10 @@ export class Reconciler {
       const id = `${entry.group ?? ""}/${entry.kind}`;
       if (types.has(id)) continue;
       const type = target.discovery.byGroupKind(entry.group ?? "", entry.kind);
-      if (type) types.set(id, type);
+      // Recorded before the cluster was confined: not watched (nor pruned) now that it lies outside the scope.
+      if (type && outsideScope(target.scope, { ...type, namespace: entry.namespace ?? "", name: entry.name, namespaced: type.namespaced }) === undefined) {
+        types.set(id, type);
+      }
     }
     try {
       // A type whose CRD is applied by this very sync is not served yet: it is watched after the sync.
@@ -644,6 +648,23 @@ function parseSpec(app: Application): ReturnType<typeof ApplicationSpecSchema.pa
   if (/^(ssh:\/\/|git@|git:\/\/)/.test(url)) throw new InvalidSpecError(`repoURL '${url}': SSH and git:// URLs are not supported: use an HTTPS URL`);
   if (!/^https?:\/\//.test(url)) throw new InvalidSpecError(`repoURL '${url}' is not an HTTP(S) URL`);
   return spec;
+}
+
+/**
+ * The destination cluster's scope (--managed-namespaces, or a cluster Secret's `namespaces`) over everything the
+ * app would write: an object outside it refuses the whole app before any write, as a project violation does.
+ */
+function enforceScope(target: TargetCluster, loaded: Loaded, syncOptions: string[]): void {
+  if (!isConfined(target.scope)) return;
+  const problems = [...loaded.desired, ...loaded.hooks]
+    .map((o) => outsideScope(target.scope, { kind: o.key.kind, namespace: o.key.namespace, name: o.key.name, namespaced: o.type.namespaced }))
+    .filter((p): p is string => p !== undefined);
+  if (hasOption(syncOptions, "CreateNamespace") && !target.scope.clusterResources) {
+    problems.push("sync option CreateNamespace=true writes a cluster-scoped Namespace, and cluster-scoped objects are not managed here");
+  }
+  if (problems.length === 0) return;
+  throw new InvalidSpecError(`outside what Tack manages on cluster '${target.name}' (${describeScope(target.scope)}): ` +
+    `${problems.slice(0, 5).join("; ")}${problems.length > 5 ? `; and ${problems.length - 5} more` : ""}`, ErrorReason.OutsideManagedScope);
 }
 
 function destinationServer(destination: { server?: string; name?: string }): string {

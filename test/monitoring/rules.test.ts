@@ -72,7 +72,7 @@ describe("alert rules", () => {
     const monitor = load(await readFile(at("deploy/monitoring/service-monitor.yaml"), "utf8")) as { kind: string; spec: { selector: { matchLabels: Record<string, string> }; endpoints: Array<{ port: string; path: string }> } };
     assert.equal(monitor.kind, "ServiceMonitor");
     // It must select the controller's Service, on the port the Service names.
-    const service = (loadAll(await readFile(at("deploy/deployment.yaml"), "utf8")) as Array<{ kind: string; metadata: { name: string; labels: Record<string, string> }; spec: { ports: Array<{ name: string }> } }>)
+    const service = (loadAll(await readFile(at("deploy/base/deployment.yaml"), "utf8")) as Array<{ kind: string; metadata: { name: string; labels: Record<string, string> }; spec: { ports: Array<{ name: string }> } }>)
       .find((d) => d.kind === "Service");
     assert.ok(service);
     for (const [k, v] of Object.entries(monitor.spec.selector.matchLabels)) assert.equal(service.metadata.labels[k], v, `Service label ${k}`);

@@ -68,7 +68,7 @@ export class TestKube {
   /** Applies crds/*.yaml and waits until the API server serves the types. */
   async installCrds(): Promise<void> {
     const dir = join(ROOT, "crds");
-    for (const file of (await readdir(dir)).filter((f) => f.endsWith(".yaml")).sort()) {
+    for (const file of (await readdir(dir)).filter((f) => f.endsWith(".yaml") && f !== "kustomization.yaml").sort()) {
       for (const doc of loadAll(await readFile(join(dir, file), "utf8"))) await this.apply(doc as KubeObject);
     }
     await eventually(async () => {
