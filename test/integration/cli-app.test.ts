@@ -210,6 +210,33 @@ describe("tack app diff", () => {
     assert.match(missing.stderr, /no-such-branch/);
   });
 
+  test("a private repository: the diff reads Tack's repo-creds Secret exactly as the controller does (a token is a password)", async () => {
+    const privateGit = await startGitServer({ auth: { username: "ci", password: "tok-3141" } });
+    try {
+      const repo = await privateGit.createRepo("cli-private", { "app/config.yaml": configMapYaml("private-config", { v: "1" }) });
+      await kube.apply(application("private", NS, {
+        source: { repoURL: repo.url, path: "app", targetRevision: "main" },
+        destination: { server: "https://kubernetes.default.svc", namespace: NS },
+      }));
+      const without = await app(["diff", "private", "-n", NS]);
+      assert.equal(without.code, 2, "no credentials yet: the repository refuses");
+      assert.match(without.stderr, /auth|401|credentials/i);
+      const prefix = new URL(repo.url).origin;
+      await kube.apply({
+        apiVersion: "v1", kind: "Secret", metadata: { name: "creds-template", namespace: "tack-system", labels: { "tack.dev/secret-type": "repo-creds" } },
+        stringData: { url: prefix, username: "ci", token: "tok-3141" },
+      });
+      const r = await app(["diff", "private", "-n", NS]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stdout, /===== ConfigMap cli\/private-config ====== \(missing from the cluster\)/);
+      assert.ok(!r.stdout.includes("tok-3141") && !r.stderr.includes("tok-3141"), "the token never printed");
+    } finally {
+      await kube.delete("tack.dev/v1alpha1", "Application", NS, "private");
+      await kube.delete("v1", "Secret", "tack-system", "creds-template");
+      await privateGit.stop();
+    }
+  });
+
   test("tack diff --local DIR --app NAME compares a local directory", async () => {
     const dir = join(tmp, "local");
     await mkdir(dir, { recursive: true });

@@ -17,7 +17,8 @@ import { ClusterWriter, Discovery, KubeApiError, resourcePath, type ResourceType
 import { prepareDesired } from "../../controller/desired.ts";
 import { comparable, differences } from "../../diff/index.ts";
 import { TackError } from "../../errors.ts";
-import { normalizeRepoURL, RepoCache, type RepoCredentials } from "../../git/index.ts";
+import { RepoCache, type RepoCredentials } from "../../git/index.ts";
+import { CREDENTIAL_SECRET_TYPES, pickCredentials } from "../../controller/credentials.ts";
 import { render } from "../../render/index.ts";
 import { flag, type Parsed } from "./args.ts";
 import type { CliIO, Session } from "./context.ts";
@@ -197,26 +198,16 @@ export function formatDiff(d: ResourceDiff, label: string, c: Colours): string {
   return `${c.bold(title)}${state}\n${body.endsWith("\n") ? body : `${body}\n`}`;
 }
 
-/** Repository credentials from Tack's repository Secrets, when the user may read them; else none. */
+/**
+ * Repository credentials from Tack's repository and repo-creds Secrets, chosen exactly as the controller chooses
+ * them (TLS settings included), when the user may read them; else none.
+ */
 async function repoCredentials(session: Session, namespace: string, repoURL: string): Promise<RepoCredentials | undefined> {
-  let secrets: KubeObject[];
   try {
     const res = await session.client.request<{ items?: KubeObject[] }>({ method: "GET", path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`,
-      query: { labelSelector: "tack.dev/secret-type=repository" } });
-    secrets = res.items ?? [];
+      query: { labelSelector: `tack.dev/secret-type in (${CREDENTIAL_SECRET_TYPES.join(",")})` } });
+    return pickCredentials(res.items ?? [], repoURL);
   } catch {
     return undefined;   // no access or no such namespace: public repositories still work
   }
-  const wanted = normalizeRepoURL(repoURL);
-  for (const secret of secrets) {
-    const data = (secret.data ?? {}) as Record<string, string>;
-    const field = (k: string) => (data[k] !== undefined ? Buffer.from(data[k], "base64").toString("utf8") : undefined);
-    const url = field("url");
-    if (!url || normalizeRepoURL(url) !== wanted) continue;
-    const username = field("username");
-    const password = field("password");
-    const token = field("token") ?? field("bearerToken");
-    return { ...(username ? { username } : {}), ...(password ? { password } : {}), ...(token ? { bearerToken: token } : {}) };
-  }
-  return undefined;
 }
