@@ -5,7 +5,11 @@
 // resourceVersion of each write lets the reconcile wait the few milliseconds until the informer has caught up.
 import type { KubeObject } from "../api/index.ts";
 
-interface Written { uid: string; resourceVersion: bigint }
+interface Written { uid: string; resourceVersion: bigint; staleReads: number }
+
+/** The first look again comes soon (our write is usually milliseconds away); a watch that is down backs it off. */
+const FIRST_RETRY_MS = 50;
+const MAX_RETRY_MS = 5_000;
 
 export class OwnWrites {
   readonly #written = new Map<string, Written>();
@@ -17,7 +21,7 @@ export class OwnWrites {
     if (!uid || version === undefined) return;
     const known = this.#written.get(key);
     if (known && known.uid === uid && known.resourceVersion >= version) return;
-    this.#written.set(key, { uid, resourceVersion: version });
+    this.#written.set(key, { uid, resourceVersion: version, staleReads: 0 });
   }
 
   /**
@@ -33,7 +37,14 @@ export class OwnWrites {
       this.#written.delete(key);
       return false;
     }
+    known.staleReads++;
     return true;
+  }
+
+  /** How long to wait before reading the app again, after isStale said it is stale: doubles with each stale read. */
+  retryDelayMs(key: string): number {
+    const reads = this.#written.get(key)?.staleReads ?? 1;
+    return Math.min(FIRST_RETRY_MS * 2 ** Math.max(0, reads - 1), MAX_RETRY_MS);
   }
 
   forget(key: string): void { this.#written.delete(key); }

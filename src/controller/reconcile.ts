@@ -36,8 +36,6 @@ import { OwnWrites } from "./own-writes.ts";
 
 const DEFAULT_HISTORY_LIMIT = 10;
 const DEFAULT_AUTOSYNC_RETRY_LIMIT = 5;
-/** How soon to look again when the informer has not yet delivered our own last write (usually a few ms). */
-const STALE_READ_RETRY_MS = 50;
 /** Finalizers that ask for cascade deletion: Tack's, and Argo CD's so that migrated manifests keep working. */
 export const RESOURCE_FINALIZERS = ["resources-finalizer.tack.dev", "resources-finalizer.argocd.argoproj.io"];
 
@@ -133,7 +131,7 @@ export class Reconciler {
       deps.metrics.removeApp(namespace, name);
       return {};
     }
-    if (this.#ownWrites.isStale(key, app as unknown as KubeObject)) return { requeueAfterMs: STALE_READ_RETRY_MS };
+    if (this.#ownWrites.isStale(key, app as unknown as KubeObject)) return { requeueAfterMs: this.#ownWrites.retryDelayMs(key) };
     if (app.metadata.deletionTimestamp) return this.#finalize(key, app);
     const started = performance.now();
     const log = deps.logger.child({ application: key });

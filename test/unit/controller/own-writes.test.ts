@@ -37,3 +37,17 @@ test("a recreated Application (new uid), an unorderable resourceVersion or a fai
   writes.forget("apps/web");
   assert.equal(writes.isStale("apps/web", app("1")), false, "forgotten when the app is gone");
 });
+
+test("the wait for the informer starts at 50 ms and doubles while it stays behind (a watch that is down), up to 5 s", () => {
+  const writes = new OwnWrites();
+  writes.record("apps/web", app("120"));
+  const delays: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    assert.equal(writes.isStale("apps/web", app("119")), true);
+    delays.push(writes.retryDelayMs("apps/web"));
+  }
+  assert.deepEqual(delays, [50, 100, 200, 400, 800, 1600, 3200, 5000, 5000, 5000]);
+  writes.record("apps/web", app("130"));
+  assert.equal(writes.isStale("apps/web", app("125")), true);
+  assert.equal(writes.retryDelayMs("apps/web"), 50, "a new write starts the wait afresh");
+});
