@@ -11,7 +11,7 @@ import { Informer } from "../src/cluster/index.ts";
 import { createLogger } from "../src/main.ts";
 import type { BenchContext, Metric } from "./lib.ts";
 import {
-  appManifest, applicationObject, appSpec, auditOffset, auditSince, breakdown, createApps, deleteAllApps, ensureNamespace,
+  appManifest, applicationObject, appSpec, auditOffset, auditSince, breakdown, counter, createApps, deleteAllApps, ensureNamespace,
   isSynced, isTack, isWrite, median, metric, startBenchTack, until,
 } from "./lib.ts";
 
@@ -34,6 +34,7 @@ export async function b2Cold(ctx: BenchContext, kubectl: string | undefined): Pr
   const floorRatio: number[] = [];
   const kubectlPerApp: number[] = [];
   const kubectlRatio: number[] = [];
+  const gitListings: number[] = [];
   let lastBreakdown: Record<string, number> = {};
   const floorRate = ctx.shared["SSA PATCH@16"] ?? Number.NaN;
   const objects = apps * PER_APP;
@@ -73,7 +74,9 @@ export async function b2Cold(ctx: BenchContext, kubectl: string | undefined): Pr
       const onObjects = events.filter((e) => e.objectRef?.name && e.objectRef.apiGroup !== "tack.dev" && e.objectRef.resource !== "events" && e.verb !== "watch" && e.verb !== "list");
       objectReqPerObject.push(onObjects.length / objects);
       lastBreakdown = breakdown(events);
-      ctx.log(`B2 rep ${rep}: ${apps} apps Synced in ${elapsed.toFixed(2)} s, ${(events.length / objects).toFixed(2)} req/object`);
+      gitListings.push(await counter(tack, "tack_git_request_total", { request_type: "ls-remote" }));
+      ctx.log(`B2 rep ${rep}: ${apps} apps Synced in ${elapsed.toFixed(2)} s, ${(events.length / objects).toFixed(2)} req/object, ` +
+        `${gitListings.at(-1)} ref listings`);
     } finally {
       await tack.stop();
       await watcher.stop();
@@ -108,6 +111,7 @@ export async function b2Cold(ctx: BenchContext, kubectl: string | undefined): Pr
       `last run: ${JSON.stringify(lastBreakdown)}`),
     metric("B2", "requests on the managed objects themselves per object (GET, dry run, apply; no status, Events, lists, watches)", "req", objectReqPerObject, { op: "<=", value: 1.05 }),
     metric("B2", "writes per object, all kinds (non-dry-run create/patch/update/delete, incl. status and Events)", "req", writesPerObject),
+    metric("B2", `Git ref listings (ls-remote) to sync ${apps} apps of one repository`, "req", gitListings),
     metric("B2", `ratio to B0 floor (objects ÷ SSA PATCH rate at concurrency 16 = ${floorRate} req/s)`, "×", floorRatio, { op: "<=", value: 1.25 }),
   ];
   if (kubectl) {

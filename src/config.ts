@@ -37,6 +37,12 @@ export const ConfigSchema = z.object({
   /** Largest rendered manifest per app, in bytes (Argo CD's default is 10 MB too). */
   maxManifestBytes: z.coerce.number().int().positive().default(10 * 1024 * 1024),
   gitTimeoutSeconds: seconds(60),
+  /**
+   * How long one listing of a repository's refs answers the revision lookups of every app on that repository
+   * (Argo CD's repo-server keeps resolved revisions for 3 minutes). Webhooks and the refresh annotation always ask
+   * the server; capped at half the resync period. 0 asks on every lookup (concurrent ones still share one request).
+   */
+  revisionCacheSeconds: z.coerce.number().min(0).max(3600).default(10),
   /** Per-request timeout for API server calls other than watches. */
   apiTimeoutSeconds: seconds(30),
   /** Base and cap of the exponential backoff for failed reconciles. */
@@ -87,6 +93,7 @@ const ENV_KEYS: Record<string, keyof z.infer<typeof ConfigSchema>> = {
   TACK_CACHE_DIR: "cacheDir",
   TACK_MAX_MANIFEST_BYTES: "maxManifestBytes",
   TACK_GIT_TIMEOUT_SECONDS: "gitTimeoutSeconds",
+  TACK_REVISION_CACHE_SECONDS: "revisionCacheSeconds",
   TACK_API_TIMEOUT_SECONDS: "apiTimeoutSeconds",
   TACK_RETRY_BASE_SECONDS: "retryBaseSeconds",
   TACK_RETRY_MAX_SECONDS: "retryMaxSeconds",
@@ -137,6 +144,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[] = [])
     throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
   }
   return Object.freeze(parsed.data);
+}
+
+/** How long a repository's ref listing is reused: the setting, capped at half the resync period (the poll interval). */
+export function revisionCacheMs(config: Pick<Config, "revisionCacheSeconds" | "resyncSeconds">): number {
+  return Math.min(config.revisionCacheSeconds, config.resyncSeconds / 2) * 1000;
 }
 
 export function configHelp(): string {

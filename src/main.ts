@@ -1,7 +1,7 @@
 // Wiring only: config → logger → metrics → kube client → git cache → controller → HTTP server.
 import { pino, type Logger } from "pino";
 import { KubeClient } from "./cluster/index.ts";
-import type { Config } from "./config.ts";
+import { revisionCacheMs, type Config } from "./config.ts";
 import { Controller } from "./controller/controller.ts";
 import { RepoCache } from "./git/index.ts";
 import { Metrics } from "./metrics/index.ts";
@@ -49,6 +49,8 @@ export async function startTack(config: Config, options: { logger?: Logger; proc
   const repos = new RepoCache({
     cacheDir: config.cacheDir,
     fetchTimeoutMs: config.gitTimeoutSeconds * 1000,
+    // 1,000 apps on one repository polled every 3 minutes would otherwise list its refs 5 times a second.
+    lsRemoteTtlMs: revisionCacheMs(config),
     logger,
     onRequest: (e) => metrics.observeGit(redactUrlCredentials(e.repo), e.type, e.ok, e.durationMs / 1000),
   });

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ConfigError, loadConfig } from "../../src/config.ts";
+import { ConfigError, loadConfig, revisionCacheMs } from "../../src/config.ts";
 
 test("defaults, environment, then flags; the result is frozen", () => {
   const config = loadConfig({ TACK_RESYNC_SECONDS: "60", TACK_APPLICATION_NAMESPACES: "a, b" }, ["--workers=3", "--log-level", "debug"]);
@@ -17,4 +17,11 @@ test("bad input names the setting", () => {
   assert.throws(() => loadConfig({}, ["--no-such-flag=1"]), /unknown flag --no-such-flag/);
   assert.throws(() => loadConfig({ TACK_LOG_LEVEL: "loud" }), /log-level/);
   assert.throws(() => loadConfig({}, ["--workers"]), /needs a value/);
+});
+
+test("the revision cache: 10 s by default, capped at half the resync period, 0 turns it off, bad values refused", () => {
+  assert.equal(revisionCacheMs(loadConfig({}, [])), 10_000);
+  assert.equal(revisionCacheMs(loadConfig({}, ["--resync-seconds=2"])), 1_000, "a fast poll is never slowed by the cache");
+  assert.equal(revisionCacheMs(loadConfig({ TACK_REVISION_CACHE_SECONDS: "0" }, [])), 0);
+  assert.throws(() => loadConfig({}, ["--revision-cache-seconds=-1"]), /revision-cache-seconds/);
 });
