@@ -10,7 +10,7 @@
 //
 // Nothing in src/ may import this file.
 
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { generateKeyPair, randomBytes } from "node:crypto";
 import { rmSync, statSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -21,6 +21,7 @@ import { basename, join } from "node:path";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { openssl } from "./pki.ts";
 
 export interface ControlPlaneOptions {
   log?: (line: string) => void;
@@ -317,18 +318,6 @@ interface Pki {
 interface Issued {
   readonly certPath: string;
   readonly keyPath: string;
-}
-
-const execFileAsync = promisify(execFile);
-
-async function openssl(args: string[]): Promise<void> {
-  try {
-    await execFileAsync("openssl", args, { timeout: 30_000, maxBuffer: 1 << 20 });
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === "ENOENT") throw new Error("openssl not found on PATH: install OpenSSL 3 (apt-get install openssl)");
-    throw new Error(`openssl ${args[0]} failed: ${e.stderr?.trim() || e.message}`, { cause: err });
-  }
 }
 
 const EC_KEY_ARGS = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];

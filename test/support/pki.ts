@@ -61,9 +61,10 @@ export async function createPki(): Promise<Pki> {
   };
 }
 
-async function openssl(args: string[]): Promise<void> {
+/** Runs the openssl CLI; its stderr becomes the error text (also used by control-plane.ts). */
+export async function openssl(args: string[]): Promise<void> {
   try {
-    await execFileAsync("openssl", args, { timeout: 30_000 });
+    await execFileAsync("openssl", args, { timeout: 30_000, maxBuffer: 1 << 20 });
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
     if (e.code === "ENOENT") throw new Error("openssl not found on PATH: install OpenSSL 3 (apt-get install openssl)");
