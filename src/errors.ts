@@ -26,6 +26,8 @@ export const ErrorReason = {
   GitError: "GitError",
   PathNotFound: "PathNotFound",
   ManifestInvalid: "ManifestInvalid",
+  /** A symlink (or a path through one) points outside the repository: refused, never followed or skipped. */
+  PathEscapesRepository: "PathEscapesRepository",
   ManifestTooLarge: "ManifestTooLarge",
   RenderError: "RenderError",
   /** A render tool (helm, kustomize, kubectl) is not installed where configured or on PATH. */

@@ -18,9 +18,11 @@
 //   DNS, TLS, timeout), RepositoryAuthFailed (HTTP 401/403, a client certificate demanded or refused),
 //   GitError (everything else, a malformed PEM in the Secret included).
 // - Symlinks: a checkout contains a symlink only if it resolves inside the checkout. Absolute targets,
-//   targets that leave the checkout (checked lexically and then with realpath) and dangling links are not
-//   written; `RepoCache.escapingSymlinks(dir)` lists them so a renderer can refuse a path that needed one
-//   with a clear message instead of a bare "not found". Renderers must still confine spec paths themselves.
+//   targets that leave the checkout (checked lexically and then with realpath), dangling links and
+//   submodules are written as stand-ins that nothing can read (refused-entries.ts), never left out: a
+//   missing entry would read as deleted from Git. A renderer that meets one refuses the render, naming the
+//   path and the reason; `RepoCache.escapingSymlinks(dir)` lists them too. Renderers must still confine spec
+//   paths themselves.
 // - Checkouts are shared (one directory per repository and commit), written atomically (temp dir + rename)
 //   and must be treated as read-only. They are LRU-bounded, but one handed out within checkoutGraceMs is not
 //   evicted. Checkouts of a previous process are removed on first use; object stores are kept.
@@ -31,4 +33,5 @@
 export { RepoCache } from "./repo-cache.ts";
 export type { GitRequestEvent, RepoCacheOptions, RepoCredentials } from "./repo-cache.ts";
 export type { SkippedSymlink } from "./materialize.ts";
+export { refusedEntryReason, standInTarget, type RefusedEntryReason } from "./refused-entries.ts";
 export { normalizeRepoURL } from "./url.ts";

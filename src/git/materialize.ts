@@ -1,12 +1,14 @@
 // Writes one commit's tree into a directory. Our own walk rather than isomorphic-git's checkout: that one
 // needs an index and a working tree, and it writes every symlink as it is, including ones that point
-// outside the repository. Here a symlink is written only when it resolves inside the checkout; the others
-// are left out and reported, so a renderer can refuse a path that relied on one with a clear message
-// (DESIGN §3 rule 4) instead of reading the controller's own files.
+// outside the repository. Here a symlink is written only when it resolves inside the checkout; each of the
+// others (and each submodule, which Tack does not fetch) is written as a stand-in that nothing can read
+// (refused-entries.ts) and reported, so a renderer refuses a path that relied on one with a clear message
+// (DESIGN §3 rule 4) instead of reading the controller's own files, or reading the entry as deleted.
 
 import { link, mkdir, realpath, symlink, unlink, writeFile } from "node:fs/promises";
 import { isAbsolute, join, posix, relative, sep } from "node:path";
 import * as git from "isomorphic-git";
+import { standInTarget } from "./refused-entries.ts";
 import { storeFs as fs } from "./store-fs.ts";
 import type { TreeCache } from "./trees.ts";
 
@@ -79,7 +81,9 @@ export async function materializeCommit(opts: {
       const abs = join(dest, path);
       const old = earlier?.get(entry.path);
       if (entry.mode === MODE_SUBMODULE) {
-        await mkdir(abs); // git leaves an empty directory for a submodule that is not initialised
+        // git leaves an empty directory for a submodule it does not initialise; an empty directory would read
+        // as "no manifests here", so a stand-in says that its content was never fetched.
+        await symlink(standInTarget("submodule"), abs);
       } else if (entry.type === "tree") {
         await mkdir(abs);
         await walk(entry.oid, path, old?.type === "tree" ? old.oid : undefined);
@@ -136,13 +140,13 @@ async function writeSymlinks(dest: string, links: readonly PendingLink[]): Promi
   const written: PendingLink[] = [];
   for (const link of links) {
     if (isAbsolute(link.target) || posix.isAbsolute(link.target)) {
-      skipped.push({ ...link, reason: "absolute" });
+      await refuse(dest, skipped, { ...link, reason: "absolute" });
       continue;
     }
     // A first, lexical check: the target, taken relative to the link's directory, stays inside.
     const lexical = posix.normalize(posix.join(posix.dirname(link.path), link.target));
     if (lexical === ".." || lexical.startsWith("../")) {
-      skipped.push({ ...link, reason: "outside" });
+      await refuse(dest, skipped, { ...link, reason: "outside" });
       continue;
     }
     await symlink(link.target, join(dest, link.path));
@@ -171,13 +175,19 @@ async function writeSymlinks(dest: string, links: readonly PendingLink[]): Promi
         continue;
       }
       await unlink(abs);
-      skipped.push({ ...link, reason: resolved === undefined ? "unresolvable" : "outside" });
+      await refuse(dest, skipped, { ...link, reason: resolved === undefined ? "unresolvable" : "outside" });
       changed = true;
     }
     remaining = kept;
   }
   skipped.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return skipped;
+}
+
+/** Records a refused link and writes its stand-in, so the path still exists and says why it cannot be read. */
+async function refuse(dest: string, skipped: SkippedSymlink[], link: SkippedSymlink): Promise<void> {
+  skipped.push(link);
+  await symlink(standInTarget(link.reason), join(dest, link.path));
 }
 
 function isInside(root: string, path: string): boolean {

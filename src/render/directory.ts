@@ -4,8 +4,8 @@ import { lstat, readdir, readFile, realpath, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import type { KubeObject } from "../api/index.ts";
 import { ComparisonError, ErrorReason } from "../errors.ts";
-import { parseManifests, toObjects, DEFAULT_PARSE_LIMITS, expandedNodeCount } from "./manifests.ts";
-import { resolveInside } from "./paths.ts";
+import { decodeUtf8, parseJsonManifests, parseManifests } from "./manifests.ts";
+import { escapingLinkError, isInside, resolveInside, unreadableLinkError } from "./paths.ts";
 
 export interface DirectoryRenderInput {
   /** The checkout root: nothing outside it is read. */
@@ -60,16 +60,18 @@ export async function renderDirectory(input: DirectoryRenderInput): Promise<Kube
   const include = input.include ? globToRegExp(input.include) : undefined;
   const exclude = input.exclude ? globToRegExp(input.exclude) : undefined;
 
-  const files: string[] = [];
+  const files: Found[] = [];
   await walk(rootReal, dir, dir, Boolean(input.recurse), files, new Set([dir]));
-  files.sort();
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 
   let total = 0;
   const objects: KubeObject[] = [];
-  for (const file of files) {
+  for (const { path: file, unreadableLink } of files) {
     const rel = relative(dir, file).split(sep).join("/");
-    if (include && !include.test(rel)) continue;
     if (exclude && exclude.test(rel)) continue;
+    // An unreadable entry that may be a directory cannot be matched against include: what it held is unknown.
+    if (include && !include.test(rel) && (unreadableLink === undefined || isManifestFile(rel))) continue;
+    if (unreadableLink !== undefined) throw await unreadableLinkError(file, unreadableLink);
     const size = (await stat(file)).size;
     total += size;
     if (total > input.maxBytes) {
@@ -77,49 +79,46 @@ export async function renderDirectory(input: DirectoryRenderInput): Promise<Kube
         `manifests under '${input.path || "."}' exceed ${formatBytes(input.maxBytes)} (stopped at ${rel}); raise --max-manifest-bytes or split the app`,
         { terminal: true });
     }
-    const text = await readFile(file, "utf8");
     const repoRel = relative(rootReal, file).split(sep).join("/");
-    objects.push(...(file.endsWith(".json") ? parseJson(text, repoRel) : parseManifests(text, repoRel)));
+    const text = decodeUtf8(await readFile(file), repoRel);
+    objects.push(...(file.endsWith(".json") ? parseJsonManifests(text, repoRel) : parseManifests(text, repoRel)));
   }
   return objects;
 }
 
-async function walk(root: string, dir: string, appDir: string, recurse: boolean, out: string[], visited: Set<string>): Promise<void> {
+/** A file the walk found; `unreadableLink` (its repo-relative path) when it is a symlink that cannot be followed. */
+interface Found { path: string; unreadableLink?: string }
+
+function isManifestFile(name: string): boolean {
+  return MANIFEST_EXTENSIONS.some((ext) => name.endsWith(ext));
+}
+
+async function walk(root: string, dir: string, appDir: string, recurse: boolean, out: Found[], visited: Set<string>): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true });
   for (const entry of entries) {
     if (entry.name === ".git") continue;
     let full = join(dir, entry.name);
     let isDir = entry.isDirectory();
     if (entry.isSymbolicLink()) {
-      // A link is followed only when its target stays inside the checkout (DESIGN.md §3 rule 4).
+      // A link is followed only when its target stays inside the checkout (DESIGN.md §3 rule 4). One that
+      // cannot be followed is an error whenever its entry would have been read: skipped, the objects it
+      // declared would read as deleted from Git, and prune would delete them.
       const target = await realpath(full).catch(() => undefined);
       const repoRel = relative(root, full).split(sep).join("/");
-      if (!target) continue;   // dangling link: nothing to read
-      if (target !== root && !target.startsWith(root + sep)) {
-        throw new ComparisonError(ErrorReason.ManifestInvalid, `symlink '${repoRel}' points outside the repository; refusing to follow it`, { terminal: true });
+      if (!target) {
+        if (recurse || isManifestFile(entry.name)) out.push({ path: full, unreadableLink: repoRel });
+        continue;
       }
+      if (!isInside(root, target)) throw escapingLinkError(`symlink '${repoRel}'`);
       full = target;
       isDir = (await lstat(target)).isDirectory();
     }
     if (isDir) {
       if (recurse && !visited.has(full)) { visited.add(full); await walk(root, full, appDir, recurse, out, visited); }
-    } else if (MANIFEST_EXTENSIONS.some((ext) => entry.name.endsWith(ext))) {
-      out.push(full);
+    } else if (isManifestFile(entry.name)) {
+      out.push({ path: full });
     }
   }
-}
-
-function parseJson(text: string, file: string): KubeObject[] {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new ComparisonError(ErrorReason.ManifestInvalid, `${file}: invalid JSON: ${(err as Error).message}`, { terminal: true });
-  }
-  if (expandedNodeCount(value, DEFAULT_PARSE_LIMITS.maxNodes) > DEFAULT_PARSE_LIMITS.maxNodes) {
-    throw new ComparisonError(ErrorReason.ManifestTooLarge, `${file}: more than ${DEFAULT_PARSE_LIMITS.maxNodes} nodes`, { terminal: true });
-  }
-  return toObjects(Array.isArray(value) ? value : [value], file);
 }
 
 export function formatBytes(bytes: number): string {

@@ -3,6 +3,7 @@
 import { spawn } from "node:child_process";
 import { ComparisonError, ErrorReason } from "../errors.ts";
 import { redactSecrets } from "../redact.ts";
+import { decodeUtf8 } from "./manifests.ts";
 
 export type ToolName = "helm" | "kustomize" | "kubectl";
 
@@ -97,7 +98,10 @@ export function runTool(run: ToolRun): Promise<string> {
     child.on("close", (code, signal) => {
       done();
       if (failure) { reject(failure); return; }
-      if (code === 0) { resolve(Buffer.concat(out).toString("utf8")); return; }
+      if (code === 0) {
+        try { resolve(decodeUtf8(Buffer.concat(out), `${run.what}: ${run.tool}'s output`)); } catch (e) { reject(e); }
+        return;
+      }
       const detail = clean(lastLines(err.trim(), 20)) || `exit ${code ?? signal}`;
       reject(new ComparisonError(ErrorReason.RenderError, `${run.what} failed: ${detail}`, { terminal: run.terminalOnFailure ?? true }));
     });

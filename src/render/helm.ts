@@ -12,8 +12,8 @@ import { ComparisonError, ErrorReason } from "../errors.ts";
 import { runTool } from "./exec.ts";
 import { mapHelmHooks } from "./helm-hooks.ts";
 import type { HelmRepositories } from "./helm-repo.ts";
-import { parseManifests } from "./manifests.ts";
-import { resolveInside } from "./paths.ts";
+import { decodeUtf8, parseManifests } from "./manifests.ts";
+import { blockedBy, escapingLinkError, isInside, resolveInside } from "./paths.ts";
 import { exists, isDirectory, type Workspace } from "./workspace.ts";
 
 export type HelmSource = NonNullable<ApplicationSource["helm"]>;
@@ -78,8 +78,9 @@ export function escapeSetValue(value: string): string {
 interface Dependency { name?: string; repository?: string; alias?: string; version?: string; condition?: string }
 
 async function readYamlFile(path: string, name: string): Promise<unknown> {
+  const text = decodeUtf8(await readFile(path), name);
   try {
-    return load(await readFile(path, "utf8"), { filename: name, maxAliases: MAX_VALUES_ALIASES });
+    return load(text, { filename: name, maxAliases: MAX_VALUES_ALIASES });
   } catch (err) {
     const detail = err instanceof YAMLException ? err.message.split("\n", 1)[0] : String(err);
     throw new ComparisonError(ErrorReason.ManifestInvalid, `${name}: invalid YAML: ${detail}`, { terminal: true });
@@ -166,15 +167,16 @@ async function valueFilePath(input: HelmRenderInput, chartReal: string, file: st
     throw new ComparisonError(ErrorReason.InvalidSpec, `valueFiles '${file}' leaves the repository (value files are resolved from the chart directory and must stay inside the repository)`, { terminal: true });
   }
   const real = await realpath(joined).catch(() => undefined);
-  if (real !== undefined && real !== root && !real.startsWith(root + sep)) {
-    throw new ComparisonError(ErrorReason.InvalidSpec, `valueFiles '${file}' is a symlink that points outside the repository; refusing to read it`, { terminal: true });
-  }
+  if (real !== undefined && !isInside(root, real)) throw escapingLinkError(`valueFiles '${file}' is a symlink that`);
+  // ignoreMissingValueFiles is for files that are not in Git, not for one behind a link Tack cannot follow.
+  const blocked = real === undefined ? await blockedBy(root, joined) : undefined;
+  if (blocked) throw blocked;
   const content = real === undefined ? undefined : await readFile(real).catch(() => undefined);
   if (!content) {
     if (input.helm?.ignoreMissingValueFiles) return undefined;
     throw new ComparisonError(ErrorReason.PathNotFound, `valueFiles '${file}' does not exist in the repository (resolved from the chart directory '${ws.repoRelative(chartReal) || "."}')`, { terminal: true });
   }
-  checkValuesYaml(content.toString("utf8"), `valueFiles '${file}'`);
+  checkValuesYaml(decodeUtf8(content, `valueFiles '${file}'`), `valueFiles '${file}'`);
   await ws.copy(real!);
   return ws.pathOf(ws.repoRelative(real!));
 }

@@ -13,8 +13,8 @@ import { dump, load, YAMLException } from "js-yaml";
 import type { ApplicationSource, KubeObject } from "../api/index.ts";
 import { ComparisonError, ErrorReason } from "../errors.ts";
 import { runTool } from "./exec.ts";
-import { parseManifests } from "./manifests.ts";
-import { resolveInside } from "./paths.ts";
+import { decodeUtf8, parseManifests } from "./manifests.ts";
+import { blockedBy, escapingLinkError, isInside, resolveInside } from "./paths.ts";
 import { exists, isDirectory, Workspace } from "./workspace.ts";
 
 export const KUSTOMIZATION_FILES = ["kustomization.yaml", "kustomization.yml", "Kustomization"] as const;
@@ -81,7 +81,11 @@ async function resolveEntry(walk: Walk, dirReal: string, entry: string, file: st
   if (joined !== walk.rootReal && !joined.startsWith(walk.rootReal + sep)) {
     throw new ComparisonError(ErrorReason.ManifestInvalid, `${where} leaves the repository`, { terminal: true });
   }
-  if (!(await exists(joined))) {
+  const real = await realpath(joined).catch(() => undefined);
+  if (real === undefined) {
+    // A symlink on the way that cannot be followed is the cause, whatever kustomize would make of the entry.
+    const blocked = await blockedBy(walk.rootReal, joined);
+    if (blocked) throw blocked;
     if (field === "resources" || field === "bases" || field === "components") {
       if (walk.allowRemote) { walk.remote = true; return undefined; }
       throw new ComparisonError(ErrorReason.RemoteBaseRefused,
@@ -89,11 +93,7 @@ async function resolveEntry(walk: Walk, dirReal: string, entry: string, file: st
     }
     return undefined;   // kustomize reports the missing file itself
   }
-  const real = await realpath(joined).catch(() => undefined);
-  if (real === undefined) return undefined;
-  if (real !== walk.rootReal && !real.startsWith(walk.rootReal + sep)) {
-    throw new ComparisonError(ErrorReason.ManifestInvalid, `${where} is a symlink that points outside the repository; refusing to follow it`, { terminal: true });
-  }
+  if (!isInside(walk.rootReal, real)) throw escapingLinkError(`${where} is a symlink that`);
   return real;
 }
 
@@ -158,7 +158,7 @@ async function walkKustomization(walk: Walk, dirReal: string, via: string): Prom
 }
 
 async function readKustomization(file: string, relName: string): Promise<Record<string, unknown>> {
-  const text = await readFile(file, "utf8");
+  const text = decodeUtf8(await readFile(file), relName);
   let doc: unknown;
   try {
     doc = load(text, { filename: relName });

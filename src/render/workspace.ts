@@ -1,14 +1,17 @@
 // A private, disposable copy of the parts of a checkout that one render reads. Tools (helm, kustomize) run
 // on the copy, never on the shared read-only checkout: `kustomize edit` and `helm dependency build` write,
 // and a copy made here holds no symlink leaving the repository (links inside it are replaced by what they
-// point to; links leaving it are refused), so a tool that follows links cannot read outside the repository.
+// point to; links leaving it are refused; dangling ones stay unreadable), so a tool that follows links cannot
+// read outside the repository, and cannot mistake an unreadable file for a missing one.
 // The copy keeps repo-relative layout, so `../base` and `file://../common` resolve as they do in the repo.
 // Every repo-relative path copied (and every in-repo link target) is recorded: that is what the render
 // depended on, the input of the render cache's key.
-import { copyFile, lstat, mkdir, mkdtemp, readdir, realpath, rm, stat } from "node:fs/promises";
+import { copyFile, lstat, mkdir, mkdtemp, readdir, readlink, realpath, rm, stat, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, sep } from "node:path";
 import { ComparisonError, ErrorReason } from "../errors.ts";
+import { refusedEntryReason, standInTarget } from "../git/index.ts";
+import { escapingLinkError, isInside, unreadableLinkError } from "./paths.ts";
 
 export interface WorkspaceOptions {
   /** Bound on the bytes copied (a kustomization at the root of a monorepo copies the whole repo). */
@@ -90,11 +93,17 @@ export class Workspace {
     const info = await lstat(src);
     if (info.isSymbolicLink()) {
       const target = await realpath(src).catch(() => undefined);
-      if (target === undefined) return;   // dangling: nothing to read, as the tool would find nothing
-      if (target !== this.#repoRoot && !target.startsWith(this.#repoRoot + sep)) {
-        throw new ComparisonError(ErrorReason.ManifestInvalid,
-          `symlink '${this.repoRelative(src)}' points outside the repository; refusing to follow it`, { terminal: true });
+      if (target === undefined) {
+        // A link that cannot be followed: an error now if it would leave the repository; otherwise copied as a
+        // link that cannot be followed either, so the tool fails on it if (and only if) it reads it, instead
+        // of finding nothing there and rendering as if the file had been deleted.
+        const error = await unreadableLinkError(src, this.repoRelative(src));
+        if (error.reason === ErrorReason.PathEscapesRepository) throw error;
+        await mkdir(dirname(dst), { recursive: true });
+        await symlink(standInTarget(refusedEntryReason(await readlink(src)) ?? "unresolvable"), dst);
+        return;
       }
+      if (!isInside(this.#repoRoot, target)) throw escapingLinkError(`symlink '${this.repoRelative(src)}'`);
       this.#reads.add(this.repoRelative(target));
       if (visiting.has(target)) return;   // a link loop
       await this.#copyPath(target, dst, new Set([...visiting, target]));

@@ -11,7 +11,7 @@
 
 import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, mkdir, rm, unlink, writeFile } from "node:fs/promises";
+import { mkdtemp, mkdir, rm, symlink, unlink, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -37,11 +37,16 @@ export interface GitServerOptions {
 export interface TestRepo {
   readonly name: string;
   readonly url: string; // http(s)://127.0.0.1:PORT/<name>.git (no credentials in it)
-  /** Writes (string) or deletes (null) files in a working clone, commits and pushes to the branch (default main). Returns the new commit SHA. */
-  commit(files: Record<string, string | null>, message?: string, opts?: { branch?: string }): Promise<string>;
+  /**
+   * Writes files (text, or raw bytes), symlinks ({ symlink: target }, committed as git symlinks) or deletes them
+   * (null) in a working clone, commits and pushes to the branch (default main). Returns the new commit SHA.
+   */
+  commit(files: Record<string, FileChange>, message?: string, opts?: { branch?: string }): Promise<string>;
   tag(name: string, ref?: string): Promise<void>; // lightweight tag pushed
   head(branch?: string): Promise<string>;
 }
+
+export type FileChange = string | Uint8Array | { symlink: string } | null;
 
 export interface GitServer {
   readonly baseUrl: string;
@@ -183,17 +188,17 @@ export async function startGitServer(opts: GitServerOptions = {}): Promise<GitSe
   };
 }
 
-async function writeFiles(dir: string, files: Record<string, string | null>): Promise<void> {
+async function writeFiles(dir: string, files: Record<string, FileChange>): Promise<void> {
   for (const [path, content] of Object.entries(files)) {
     const file = join(dir, path);
-    if (content === null) {
-      await unlink(file).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== "ENOENT") throw err;
-      });
-    } else {
-      await mkdir(dirname(file), { recursive: true });
-      await writeFile(file, content);
-    }
+    // Whatever was there goes first: a file may become a symlink and back.
+    await unlink(file).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== "ENOENT") throw err;
+    });
+    if (content === null) continue;
+    await mkdir(dirname(file), { recursive: true });
+    if (typeof content === "object" && "symlink" in content) await symlink(content.symlink, file);
+    else await writeFile(file, content);
   }
 }
 

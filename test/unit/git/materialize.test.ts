@@ -9,6 +9,7 @@ import { after, describe, it } from "node:test";
 import * as git from "isomorphic-git";
 import type { TreeEntry } from "isomorphic-git";
 import { UnsafeTreeError, materializeCommit } from "../../../src/git/materialize.ts";
+import { refusedEntryReason } from "../../../src/git/refused-entries.ts";
 import { TreeCache } from "../../../src/git/trees.ts";
 
 const roots: string[] = [];
@@ -76,7 +77,25 @@ describe("materializeCommit", () => {
       skippedSymlinks.map((s) => `${s.path} ${s.reason}`),
       ["abs absolute", "app/missing unresolvable", "app/out outside", "chain outside", "d/loop unresolvable", "sneaky outside"],
     );
-    for (const s of skippedSymlinks) await assert.rejects(readlink(join(dest, s.path)), { code: "ENOENT" });
+    // Never left out (a missing entry would read as deleted from Git): each stands in as a link nothing can read.
+    for (const s of skippedSymlinks) {
+      assert.equal(refusedEntryReason(await readlink(join(dest, s.path))), s.reason, s.path);
+      await assert.rejects(readFile(join(dest, s.path)), { code: "ENOTDIR" });
+    }
+  });
+
+  it("writes a submodule as a stand-in that says it was not fetched, not as an empty directory", async () => {
+    const { gitdir, dest } = await setup({});
+    const blob = await git.writeBlob({ fs, gitdir, blob: Buffer.from("a: 1\n") });
+    const tree = await git.writeTree({ fs, gitdir, tree: [
+      { path: "a.yaml", mode: "100644", type: "blob", oid: blob },
+      { path: "vendored", mode: "160000", type: "commit", oid: "0123456789abcdef0123456789abcdef01234567" },
+    ] });
+    const who = { name: "T", email: "t@t.invalid", timestamp: 0, timezoneOffset: 0 };
+    const commit = await git.writeCommit({ fs, gitdir, commit: { tree, parent: [], author: who, committer: who, message: "m\n" } });
+    await materializeCommit({ gitdir, cache: {}, trees: new TreeCache(gitdir, {}), commit, dest });
+    assert.equal(refusedEntryReason(await readlink(join(dest, "vendored"))), "submodule");
+    assert.equal(await readFile(join(dest, "a.yaml"), "utf8"), "a: 1\n");
   });
 
   it("hard-links the files an earlier checkout already holds and writes only the changed ones", async () => {

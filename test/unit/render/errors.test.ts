@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { render, type RenderOptions, type RenderRequest } from "../../../src/render/index.ts";
 import { ComparisonError, InvalidSpecError } from "../../../src/errors.ts";
+import { standInTarget } from "../../../src/git/refused-entries.ts";
 import type { ApplicationSource } from "../../../src/api/index.ts";
 import { ensureTools, startChartRepo, type ChartRepo, type Tools } from "../../support/tools.ts";
 
@@ -32,6 +33,24 @@ before(async () => {
   await symlink("/etc/passwd", join(checkout, "kustomize/evil/passwd.yaml"));
   await mkdir(join(checkout, "kustomize/escape"), { recursive: true });
   await writeFile(join(checkout, "kustomize/escape/kustomization.yaml"), "resources:\n  - ../../../../../../etc\n");
+  // What a checkout writes for entries it refuses (refused-entries.ts), and a plain dangling link.
+  await mkdir(join(checkout, "refused/app/vendored"), { recursive: true });
+  await writeFile(join(checkout, "refused/app/a.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n");
+  await symlink(standInTarget("outside"), join(checkout, "refused/app/c.yaml"));
+  await mkdir(join(checkout, "refused/dangling"), { recursive: true });
+  await writeFile(join(checkout, "refused/dangling/a.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n");
+  await symlink("gone.yaml", join(checkout, "refused/dangling/c.yaml"));
+  await mkdir(join(checkout, "refused/sub"), { recursive: true });
+  await writeFile(join(checkout, "refused/sub/a.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n");
+  await symlink(standInTarget("submodule"), join(checkout, "refused/sub/vendored"));
+  await symlink(standInTarget("absolute"), join(checkout, "refused/whole-app"));
+  await mkdir(join(checkout, "refused/kust"), { recursive: true });
+  await writeFile(join(checkout, "refused/kust/kustomization.yaml"), "resources:\n  - cm.yaml\n");
+  await symlink(standInTarget("outside"), join(checkout, "refused/kust/cm.yaml"));
+  await mkdir(join(checkout, "refused/chart/templates"), { recursive: true });
+  await writeFile(join(checkout, "refused/chart/Chart.yaml"), "apiVersion: v2\nname: refused\nversion: 0.1.0\n");
+  await symlink(standInTarget("outside"), join(checkout, "refused/chart/values-prod.yaml"));
+  await symlink(standInTarget("unresolvable"), join(checkout, "refused/chart/templates/cm.yaml"));
   options = { helmBinary: tools.helm, kustomizeBinary: tools.kustomize, cacheDir: join(scratch, "cache"), timeoutMs: 60_000 };
 });
 after(async () => {
@@ -67,11 +86,11 @@ test("valueFiles ../../etc/passwd leaves the repository", async () => {
 
 test("a value file, a template or a kustomize resource that is a symlink to /etc/passwd", async () => {
   await assert.rejects(render(req({ path: "helm/app", helm: { valueFiles: ["../shared-values/passwd.yaml"] } })),
-    comparisonError("InvalidSpec", /valueFiles '..\/shared-values\/passwd.yaml' is a symlink that points outside the repository/));
+    comparisonError("PathEscapesRepository", /valueFiles '..\/shared-values\/passwd.yaml' is a symlink that points outside the repository/));
   await assert.rejects(render(req({ path: "helm/evil" })),
-    comparisonError("ManifestInvalid", /symlink 'helm\/evil\/templates\/passwd.yaml' points outside the repository/));
+    comparisonError("PathEscapesRepository", /symlink 'helm\/evil\/templates\/passwd.yaml' points outside the repository/));
   await assert.rejects(render(req({ path: "kustomize/evil" })),
-    comparisonError("ManifestInvalid", /'passwd.yaml' \(resources in kustomize\/evil\/kustomization.yaml\) is a symlink that points outside/));
+    comparisonError("PathEscapesRepository", /'passwd.yaml' \(resources in kustomize\/evil\/kustomization.yaml\) is a symlink that points outside/));
   await assert.rejects(render(req({ path: "kustomize/escape" })),
     comparisonError("ManifestInvalid", /leaves the repository/));
   await assert.rejects(render(req({ path: "kustomize/base", kustomize: { components: ["../../../../../../tmp"] } })),
@@ -162,4 +181,26 @@ test("Helm repository credentials never appear in errors", async () => {
   } finally {
     await repo?.stop();
   }
+});
+
+test("a link that cannot be followed is refused wherever a render would read it, never read as a deleted file", async () => {
+  const directory = { directory: {} };
+  await assert.rejects(render(req({ path: "refused/app", ...directory })),
+    comparisonError("PathEscapesRepository", /symlink 'refused\/app\/c.yaml' points outside the repository/));
+  await assert.rejects(render(req({ path: "refused/dangling", ...directory })),
+    comparisonError("ManifestInvalid", /symlink 'refused\/dangling\/c.yaml' points to nothing in the repository/));
+  await assert.rejects(render(req({ path: "refused/whole-app" })),
+    comparisonError("PathEscapesRepository", /path 'refused\/whole-app' is a symlink that points outside|symlink 'refused\/whole-app' points outside/));
+  // A submodule is read only when the render would have looked inside it.
+  assert.equal((await render(req({ path: "refused/sub", ...directory }))).objects.length, 1);
+  await assert.rejects(render(req({ path: "refused/sub", directory: { recurse: true } })),
+    comparisonError("ManifestInvalid", /'refused\/sub\/vendored' is a git submodule/));
+  // Excluded on purpose: not read, so not an error.
+  assert.equal((await render(req({ path: "refused/app", directory: { exclude: "c.yaml" } }))).objects.length, 1);
+  await assert.rejects(render(req({ path: "refused/kust" })),
+    comparisonError("PathEscapesRepository", /symlink 'refused\/kust\/cm.yaml' points outside the repository/));
+  await assert.rejects(render(req({ path: "refused/chart", helm: { valueFiles: ["values-prod.yaml"], ignoreMissingValueFiles: true } })),
+    comparisonError("PathEscapesRepository", /symlink 'refused\/chart\/values-prod.yaml' points outside the repository/));
+  // A template that cannot be read fails the render (helm's own error on the copy), it is not left out.
+  await assert.rejects(render(req({ path: "refused/chart" })), (err: unknown) => err instanceof ComparisonError);
 });

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseManifests } from "../../../src/render/manifests.ts";
+import { decodeUtf8, firstInvalidUtf8Offset, parseJsonManifests, parseManifests } from "../../../src/render/manifests.ts";
 import { ComparisonError } from "../../../src/errors.ts";
 
 test("multi-document YAML, empty documents skipped, Lists flattened", () => {
@@ -47,4 +47,40 @@ test("an alias bomb is refused before anything expands it", () => {
   const started = performance.now();
   assert.throws(() => parseManifests(bomb, "bomb.yaml"), (err: unknown) => err instanceof ComparisonError && err.reason === "ManifestTooLarge");
   assert.ok(performance.now() - started < 2000, "bounded work");
+});
+
+test("invalid UTF-8 is refused with the byte offset, never decoded into replacement characters", () => {
+  const bytes = Buffer.concat([Buffer.from("data:\n  k: abc"), Buffer.from([0xff, 0xfe, 0xc3, 0x28]), Buffer.from("def\n")]);
+  assert.throws(() => decodeUtf8(bytes, "app/cm.yaml"), (err: unknown) =>
+    err instanceof ComparisonError && err.reason === "ManifestInvalid" && /app\/cm.yaml: invalid UTF-8 at byte offset 14/.test(err.message));
+  // helm template output: the template the bad byte came from is named.
+  const helmOut = Buffer.concat([Buffer.from("---\n# Source: web/templates/a.yaml\na: 1\n---\n# Source: web/templates/b.yaml\nb: "), Buffer.from([0xc0, 0x80])]);
+  assert.throws(() => decodeUtf8(helmOut, "helm template of 'web'"), /byte offset \d+ \(in web\/templates\/b.yaml\)/);
+  // Well-formed text, a byte-order mark and the replacement character itself (valid UTF-8) pass unchanged.
+  assert.equal(decodeUtf8(Buffer.from("\uFEFFa: \uFFFD é 日本 😀\n"), "x"), "\uFEFFa: \uFFFD é 日本 😀\n");
+});
+
+test("firstInvalidUtf8Offset agrees with a fatal decoder on every two- and three-byte sequence", () => {
+  const fatal = new TextDecoder("utf-8", { fatal: true });
+  const valid = (b: Uint8Array) => { try { fatal.decode(b); return true; } catch { return false; } };
+  for (let a = 0x80; a <= 0xff; a++) {
+    for (let b = 0; b <= 0xff; b += 3) {
+      for (const c of [0x80, 0xbf, 0x41]) {
+        const seq = Uint8Array.from([a, b, c]);
+        assert.equal(firstInvalidUtf8Offset(seq) === seq.length, valid(seq), `bytes ${[...seq].map((x) => x.toString(16)).join(" ")}`);
+      }
+    }
+  }
+});
+
+test("nesting deeper than the bound is ManifestInvalid for JSON as for YAML, without overflowing the stack", () => {
+  const deepJson = `${'{"a":'.repeat(10_000)}1${"}".repeat(10_000)}`;
+  assert.throws(() => parseJsonManifests(deepJson, "app/deep.json"), (err: unknown) =>
+    err instanceof ComparisonError && err.reason === "ManifestInvalid" && /app\/deep.json: nesting exceeds maxDepth \(100\)/.test(err.message));
+  const deepList = JSON.stringify(Array.from({ length: 200 }).reduce<unknown>((inner) => ({ apiVersion: "v1", kind: "List", metadata: {}, items: [inner] }), {}));
+  assert.throws(() => parseJsonManifests(deepList, "app/lists.json"), /nesting exceeds maxDepth/);
+  const deepYaml = `${"[".repeat(10_000)}${"]".repeat(10_000)}`;
+  assert.throws(() => parseManifests(deepYaml, "app/deep.yaml"), (err: unknown) => err instanceof ComparisonError && err.reason === "ManifestInvalid");
+  // An ordinary object is far from the bound.
+  assert.equal(parseJsonManifests('{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"data":{"k":"v"}}', "c.json").length, 1);
 });
