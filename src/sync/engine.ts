@@ -206,7 +206,7 @@ function isCrd(key: ResourceKey): boolean {
 /**
  * After CRDs are written: the API server serves their kinds only once they are Established, a moment later. The
  * objects of those kinds still to be written in this step wait until discovery lists their kind (at most
- * CRD_SERVED_TIMEOUT_MS; past that their writes fail with the server's own message and the sync is retried).
+ * CRD_SERVED_TIMEOUT_MS; past that their writes fail with the server's own message, as they would without the wait).
  * Discovery is refreshed at least once either way, so that later lookups know the new kinds.
  */
 async function waitUntilServed<T extends SyncItem>(req: EngineRequest<T>, crds: KubeObject[], toApply: T[]): Promise<void> {
