@@ -5,6 +5,7 @@
 // Objects already in sync are not written (ApplyOutOfSyncOnly is Tack's default). Prune never runs after a
 // failure, never on an empty render without allowEmpty, never past the prune guard without an explicit
 // allow, and deletes only objects whose tracking id names this app, by uid.
+import { setTimeout as delay } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { AppRef, KubeObject, ResourceKey, ResourceResult } from "../api/index.ts";
 import { displayName, isOwnedBy, owningApp } from "../api/index.ts";
@@ -16,7 +17,7 @@ import { mapLimit } from "../util/concurrency.ts";
 import { ignoredPaths, respectIgnored, rulesFor, type ResourceIgnoreDifferences } from "../diff/ignore.ts";
 import type { JqEvaluator } from "../jq/index.ts";
 import {
-  applySteps, DeletePolicy, hasOption, LAST_WAVE, objectSyncOptions, optionValue, orderSteps, SyncPhase, syncWave,
+  DeletePolicy, hasOption, kindGroups, LAST_WAVE, objectSyncOptions, optionValue, orderSteps, SyncPhase, syncWave,
   type HookSpec, type Step,
 } from "./plan.ts";
 
@@ -135,7 +136,8 @@ export async function runSyncStep<T extends SyncItem>(req: EngineRequest<T>): Pr
     const toApply = applies.filter((item) => !resultFor(results, step.phase, item.key) &&
       (!item.inSync || !applyOutOfSyncOnly) && (takeOwnership || !shared.includes(item)));
     const failures: string[] = [];
-    for (const group of applySteps(toApply.map((item) => ({ desired: item.desired!, item })))) {
+    // One kind at a time, in Argo CD's kind order; the objects of a kind concurrently.
+    for (const group of kindGroups(toApply.map((item) => ({ desired: item.desired!, item })))) {
       await mapLimit(group, req.applyConcurrency ?? 8, async ({ item }) => {
         try {
           const applied = await writeObject(req, item);
@@ -151,8 +153,8 @@ export async function runSyncStep<T extends SyncItem>(req: EngineRequest<T>): Pr
         }
       });
       if (failures.length > 0) break;
-      // Kinds defined by CRDs applied just now are served only once discovery has seen them.
-      if (!req.dryRun && group.some(({ item }) => item.key.kind === "CustomResourceDefinition")) await req.discovery.refresh();
+      const crds = group.filter(({ item }) => isCrd(item.key));
+      if (!req.dryRun && crds.length > 0) await waitUntilServed(req, crds.map(({ item }) => item.desired!), toApply);
     }
     if (failures.length > 0) return fail(`${failures.length} object(s) failed to apply in ${stepName}: ${failures.slice(0, 3).join("; ")}${failures.length > 3 ? "; …" : ""}`);
     if (toApply.length > 0 && !req.dryRun && !isLastStep) waiting.push(`${toApply.length} object(s) just applied`);
@@ -191,6 +193,35 @@ export async function runSyncStep<T extends SyncItem>(req: EngineRequest<T>): Pr
     .filter(Boolean).join(", ");
   req.logger.info({ applied, pruned, hooks: hooksRun }, "sync succeeded");
   return { phase: "Succeeded", message: `successfully synced (${summary})${pruneNote(req)}`, results, after: remaining() };
+}
+
+/** How long custom resources wait for a CRD written in the same step to be served (Argo CD's engine waits 3 s too). */
+const CRD_SERVED_TIMEOUT_MS = 3_000;
+const CRD_SERVED_POLL_MS = 100;
+
+function isCrd(key: ResourceKey): boolean {
+  return key.group === "apiextensions.k8s.io" && key.kind === "CustomResourceDefinition";
+}
+
+/**
+ * After CRDs are written: the API server serves their kinds only once they are Established, a moment later. The
+ * objects of those kinds still to be written in this step wait until discovery lists their kind (at most
+ * CRD_SERVED_TIMEOUT_MS; past that their writes fail with the server's own message, as they would without the wait).
+ * Discovery is refreshed at least once either way, so that later lookups know the new kinds.
+ */
+async function waitUntilServed<T extends SyncItem>(req: EngineRequest<T>, crds: KubeObject[], toApply: T[]): Promise<void> {
+  const defined = new Set(crds.map((crd) => {
+    const spec = crd.spec as { group?: string; names?: { kind?: string } } | undefined;
+    return `${spec?.group ?? ""}/${spec?.names?.kind ?? ""}`;
+  }));
+  const waiting = toApply.filter((item) => defined.has(`${item.key.group}/${item.key.kind}`));
+  const giveUpAt = Date.now() + CRD_SERVED_TIMEOUT_MS;
+  for (;;) {
+    await req.discovery.refresh();
+    if (waiting.every((item) => req.discovery.peek(item.desired!.apiVersion, item.key.kind))) return;
+    if (Date.now() >= giveUpAt || req.signal.aborted) return;
+    await delay(CRD_SERVED_POLL_MS, undefined, { signal: req.signal }).catch(() => {});
+  }
 }
 
 /**

@@ -15,7 +15,7 @@ export type DeletePolicy = (typeof DeletePolicy)[keyof typeof DeletePolicy];
 
 const HOOK_KEYS = ["tack.dev/hook", "argocd.argoproj.io/hook"];
 const DELETE_POLICY_KEYS = ["tack.dev/hook-delete-policy", "argocd.argoproj.io/hook-delete-policy"];
-const WAVE_KEYS = ["tack.dev/sync-wave", "argocd.argoproj.io/sync-wave"];
+const WAVE_KEYS = ["tack.dev/sync-wave", "argocd.argoproj.io/sync-wave", "helm.sh/hook-weight"];
 const SYNC_OPTION_KEYS = ["tack.dev/sync-options", "argocd.argoproj.io/sync-options"];
 const COMPARE_OPTION_KEYS = ["tack.dev/compare-options", "argocd.argoproj.io/compare-options"];
 
@@ -62,11 +62,26 @@ export function hookSpec(obj: KubeObject): HookSpec | undefined {
   return { types, deletePolicies: helmPolicies.length > 0 ? helmPolicies : [DeletePolicy.BeforeHookCreation] };
 }
 
-/** The sync wave: Tack's or Argo CD's annotation, else Helm's hook-weight for Helm hooks, else 0. */
+/**
+ * The sync wave, read as Argo CD reads it (gitops-engine syncwaves.Wave): the sync-wave annotation (Tack's, then
+ * Argo CD's), else `helm.sh/hook-weight` (for any object, hook or not: a Helm chart's weighted Service is ordered
+ * by its weight under Argo CD too), else 0. A value that is not an integer is passed over as if absent.
+ */
 export function syncWave(obj: KubeObject): number {
-  const raw = annotation(obj, WAVE_KEYS) ?? (obj.metadata.annotations?.["helm.sh/hook"] !== undefined ? obj.metadata.annotations["helm.sh/hook-weight"] : undefined);
-  const wave = raw === undefined ? 0 : Number.parseInt(raw, 10);
-  return Number.isFinite(wave) ? wave : 0;
+  const annotations = obj.metadata.annotations ?? {};
+  for (const key of WAVE_KEYS) {
+    const raw = annotations[key];
+    const wave = raw === undefined ? undefined : parseWave(raw);
+    if (wave !== undefined) return wave;
+  }
+  return 0;
+}
+
+/** An integer as Go's strconv.Atoi accepts it (optional sign, digits, nothing around them), below the PruneLast wave. */
+function parseWave(raw: string): number | undefined {
+  if (!/^[+-]?[0-9]+$/.test(raw)) return undefined;
+  const wave = Number(raw);
+  return Math.abs(wave) < LAST_WAVE ? wave : undefined;
 }
 
 /** Sync options set on the object itself (`Prune=false,Replace=true`). */
@@ -94,44 +109,65 @@ export function optionValue(options: readonly string[], name: string): string | 
   return undefined;
 }
 
-const KIND_RANK: Record<string, number> = {
-  Namespace: 0,
-  CustomResourceDefinition: 1,
-  ServiceAccount: 2, ClusterRole: 2, Role: 2, ClusterRoleBinding: 3, RoleBinding: 3,
-  PriorityClass: 3, StorageClass: 3, PodSecurityPolicy: 3, LimitRange: 3, ResourceQuota: 3,
-  ConfigMap: 4, Secret: 4, PersistentVolume: 4, PersistentVolumeClaim: 5,
-  Service: 6,
-};
-const DEFAULT_RANK = 7;
+/**
+ * Argo CD's kind order within a wave (gitops-engine sync_tasks.go `kindOrder`, itself Helm's install order):
+ * namespaces and policies first, then configuration and storage, CRDs, RBAC, Services, workloads, and ingress.
+ * A kind is written only after the previous kind's writes have returned. Kinds are qualified by their API group
+ * here (Argo CD matches the bare kind): a custom kind that happens to be called "Service" is not ranked as one.
+ * Argo CD's `…List` entries are left out: the renderer expands Lists into their items.
+ */
+const KIND_ORDER: readonly string[] = [
+  "Namespace", "networking.k8s.io/NetworkPolicy", "ResourceQuota", "LimitRange", "policy/PodSecurityPolicy",
+  "policy/PodDisruptionBudget", "ServiceAccount", "Secret", "ConfigMap", "storage.k8s.io/StorageClass", "PersistentVolume",
+  "PersistentVolumeClaim", "apiextensions.k8s.io/CustomResourceDefinition", "rbac.authorization.k8s.io/ClusterRole",
+  "rbac.authorization.k8s.io/ClusterRoleBinding", "rbac.authorization.k8s.io/Role", "rbac.authorization.k8s.io/RoleBinding",
+  "Service", "apps/DaemonSet", "Pod", "ReplicationController", "apps/ReplicaSet", "apps/Deployment",
+  "autoscaling/HorizontalPodAutoscaler", "apps/StatefulSet", "batch/Job", "batch/CronJob", "networking.k8s.io/IngressClass",
+  "networking.k8s.io/Ingress", "apiregistration.k8s.io/APIService",
+];
+const KIND_RANK = new Map(KIND_ORDER.map((groupKind, rank) => [groupKind, rank]));
+/** Every other kind (custom resources, and built-ins Argo CD does not list) comes after the listed ones. */
+export const UNLISTED_KIND_RANK = KIND_ORDER.length;
+
+function groupKindOf(obj: Pick<KubeObject, "kind" | "apiVersion">): string {
+  const group = groupOf(obj.apiVersion);
+  return group === "" ? obj.kind : `${group}/${obj.kind}`;
+}
 
 export function kindRank(obj: Pick<KubeObject, "kind" | "apiVersion">): number {
-  // Only the built-in kinds are ranked: a CRD kind that happens to be called "Secret" is just another object.
-  const builtIn = groupOf(obj.apiVersion) === "" || obj.kind === "CustomResourceDefinition" ||
-    /^(rbac\.authorization|scheduling|storage|policy)\.k8s\.io$/.test(groupOf(obj.apiVersion));
-  return builtIn ? KIND_RANK[obj.kind] ?? DEFAULT_RANK : DEFAULT_RANK;
+  return KIND_RANK.get(groupKindOf(obj)) ?? UNLISTED_KIND_RANK;
 }
 
 function compareStrings(a: string, b: string): number { return a < b ? -1 : a > b ? 1 : 0; }
 
+/**
+ * Order of writes within one step: kind rank, then (for unlisted kinds, which share a rank) kind name and group,
+ * then namespace and name. Argo CD leaves unlisted kinds in object-name order, interleaving them, and so splits
+ * one kind into several rounds of writes; ordering them by kind keeps each kind's writes together.
+ */
 export function compareForApply(a: KubeObject, b: KubeObject): number {
   return kindRank(a) - kindRank(b) ||
     compareStrings(a.kind, b.kind) ||
+    compareStrings(groupOf(a.apiVersion), groupOf(b.apiVersion)) ||
     compareStrings(a.metadata.namespace ?? "", b.metadata.namespace ?? "") ||
     compareStrings(a.metadata.name ?? a.metadata.generateName ?? "", b.metadata.name ?? b.metadata.generateName ?? "");
 }
 
-/** Groups of objects of one wave that can be written in parallel: namespaces, then CRDs, then the rest. */
-export function applySteps<T extends { desired: KubeObject }>(items: T[]): T[][] {
+/**
+ * The objects of one step as rounds of writes, one round per kind in apply order. A round starts only when the
+ * previous one has returned (a Namespace before the objects in it, a CRD before its custom resources); the
+ * objects of one round are written concurrently.
+ */
+export function kindGroups<T extends { desired: KubeObject }>(items: readonly T[]): T[][] {
   const sorted = [...items].sort((x, y) => compareForApply(x.desired, y.desired));
-  const steps: T[][] = [];
-  let lastRank = -1;
+  const groups: T[][] = [];
+  let current = "";
   for (const item of sorted) {
-    const rank = kindRank(item.desired);
-    const step = rank <= 1 ? rank : 2;
-    if (step !== lastRank) { steps.push([]); lastRank = step; }
-    steps[steps.length - 1]!.push(item);
+    const groupKind = groupKindOf(item.desired);
+    if (groups.length === 0 || groupKind !== current) { groups.push([]); current = groupKind; }
+    groups[groups.length - 1]!.push(item);
   }
-  return steps;
+  return groups;
 }
 
 export interface Step { phase: SyncPhase; wave: number }
