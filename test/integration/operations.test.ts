@@ -99,6 +99,17 @@ ${pod}
   };
 }
 
+/** An automated app in its own namespace and repository, whose PreSync hook fails. */
+async function failingApp(ns: string, syncPolicy: Record<string, unknown>): Promise<void> {
+  const repo = await git.createRepo(ns, failingHookFiles());
+  await kube.createNamespace(ns);
+  await kube.apply(application("web", ns, {
+    source: { repoURL: repo.url, path: "app" },
+    destination: { server: "https://kubernetes.default.svc", namespace: ns },
+    syncPolicy,
+  }));
+}
+
 /** Creations of the hook Job (a create, or a server-side apply that created it) in the API server's audit log. */
 async function hookRuns(ns: string): Promise<number> {
   const events = await readAuditEvents(cluster.auditLogPath!);
@@ -121,13 +132,7 @@ async function nextPollDone(ns: string, repoName: string): Promise<void> {
 
 test("a failed automated sync is attempted once per revision: its failing PreSync hook runs once", { skip: !cluster.auditLogPath && "needs the audit log" }, async () => {
   const ns = "fail-once";
-  const repo = await git.createRepo(ns, failingHookFiles());
-  await kube.createNamespace(ns);
-  await kube.apply(application("web", ns, {
-    source: { repoURL: repo.url, path: "app" },
-    destination: { server: "https://kubernetes.default.svc", namespace: ns },
-    syncPolicy: { automated: {} },
-  }));
+  await failingApp(ns, { automated: {} });
   const failed = await waitForApp(kube, ns, "web", (s) => s.operationState?.phase === "Failed", "the automated sync failed", 90_000);
   const revision = failed.operationState!.syncResult!.revision!;
   assert.match(failed.operationState!.message!, /PreSync hook Job\/fail-once\/migrate failed/);
@@ -146,13 +151,7 @@ test("a failed automated sync is attempted once per revision: its failing PreSyn
 
 test("with syncPolicy.retry {limit: 2, backoff 1s} the failing sync runs 3 times, then stops", { skip: !cluster.auditLogPath && "needs the audit log" }, async () => {
   const ns = "fail-retry";
-  const repo = await git.createRepo(ns, failingHookFiles());
-  await kube.createNamespace(ns);
-  await kube.apply(application("web", ns, {
-    source: { repoURL: repo.url, path: "app" },
-    destination: { server: "https://kubernetes.default.svc", namespace: ns },
-    syncPolicy: { automated: {}, retry: { limit: 2, backoff: { duration: "1s" } } },
-  }));
+  await failingApp(ns, { automated: {}, retry: { limit: 2, backoff: { duration: "1s" } } });
   const last = await waitForApp(kube, ns, "web", (s) => s.operationState?.phase === "Failed" && s.operationState.retryCount === 2,
     "the second retry failed", 120_000);
   await nextPollDone(ns, ns);
