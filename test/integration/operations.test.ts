@@ -145,7 +145,7 @@ test("a failed automated sync is attempted once per revision: its failing PreSyn
   assert.equal(status.operationState?.retryCount ?? 0, 0);
   const syncError = status.conditions?.find((c) => c.type === "SyncError");
   assert.equal(syncError?.status, "True");
-  assert.match(syncError?.message ?? "", new RegExp(`^Failed last sync attempt to ${revision}: .*migrate failed; not retried \\(spec.syncPolicy.retry is not set\\)`));
+  assert.match(syncError?.message ?? "", new RegExp(`^Failed last sync attempt to ${revision}: .*migrate failed.*; not retried \\(spec.syncPolicy.retry is not set\\)`));
   assert.equal(await kube.get("v1", "ConfigMap", ns, "settings"), undefined, "nothing past the failed PreSync hook was applied");
 });
 
