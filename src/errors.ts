@@ -37,6 +37,8 @@ export const ErrorReason = {
   /** A kustomization refers to a base outside the repository (remote bases are refused unless allowed). */
   RemoteBaseRefused: "RemoteBaseRefused",
   ClusterError: "ClusterError",
+  /** Not a failure Tack knows (a bug, such as a RangeError): retried with backoff, its stack logged once. */
+  InternalError: "InternalError",
   UnknownResourceType: "UnknownResourceType",
   SyncFailed: "SyncFailed",
   EmptyRenderRefused: "EmptyRenderRefused",
@@ -76,6 +78,15 @@ export class InvalidSpecError extends TackError {
     super(message);
     this.reason = reason;
   }
+}
+
+/**
+ * An error no stage classified: a bug rather than a cluster or Git failure. Retrying may help (a transient state
+ * that tripped it), so it backs off like any other non-terminal error; the comparison is Unknown meanwhile.
+ */
+export class InternalError extends TackError {
+  readonly conditionType = ConditionType.ComparisonError;
+  readonly reason = ErrorReason.InternalError;
 }
 
 export class SyncError extends TackError {

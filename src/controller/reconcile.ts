@@ -12,10 +12,10 @@ import type {
 import type { AppProject, AppProjectSpec } from "../api/index.ts";
 import { checkProject, DEFAULT_PROJECT_SPEC, syncWindowState } from "../project/index.ts";
 import { Annotation, ApplicationSpecSchema, displayName, isOwnedBy, keyString, OperationPhase, owningApp, SyncStatusCode, type KubeObject } from "../api/index.ts";
-import { describeScope, isConfined, KubeApiError, outsideScope, type ClusterWriter, type Informer, type ObjectStore } from "../cluster/index.ts";
+import { describeScope, isConfined, KubeApiError, KubeConnectionError, NotLeaderError, outsideScope, type ClusterWriter, type Informer, type ObjectStore } from "../cluster/index.ts";
 import { IN_CLUSTER, type ClusterRegistry, type TargetCluster } from "./clusters.ts";
 import type { Config } from "../config.ts";
-import { ComparisonError, ConditionType, ErrorReason, InvalidSpecError, TackError, errorMessage } from "../errors.ts";
+import { ComparisonError, ConditionType, ErrorReason, InternalError, InvalidSpecError, TackError, errorMessage } from "../errors.ts";
 import type { RepoCache, RepoCredentials } from "../git/index.ts";
 import { assessHealth, worstHealth, type CustomHealthRules, type HealthStatus, type HealthStatusCode } from "../health/index.ts";
 import type { Metrics } from "../metrics/index.ts";
@@ -28,14 +28,15 @@ import { prepareDesired, type DesiredObject } from "./desired.ts";
 import { EventReason, type EventRecorder } from "./events.ts";
 import type { ProcessResult } from "./queue.ts";
 import { completesInOneStep, hookOutcome, runSyncStep, type HookItem } from "../sync/engine.ts";
+import { automatedSync, failedSyncMessage, mayRetry, retryDelayMs } from "../sync/policy.ts";
 import { hasOption, hookSpec, objectCompareOptions, objectSyncOptions } from "../sync/plan.ts";
 import type { ResourceIgnoreDifferences } from "../diff/ignore.ts";
 import type { JqEvaluator } from "../jq/index.ts";
 import { repoCredentials } from "./credentials.ts";
 import { OwnWrites } from "./own-writes.ts";
+import { DistinctErrors, errorName, errorStack } from "./distinct-errors.ts";
 
 const DEFAULT_HISTORY_LIMIT = 10;
-const DEFAULT_AUTOSYNC_RETRY_LIMIT = 5;
 /** Finalizers that ask for cascade deletion: Tack's, and Argo CD's so that migrated manifests keep working. */
 export const RESOURCE_FINALIZERS = ["resources-finalizer.tack.dev", "resources-finalizer.argocd.argoproj.io"];
 
@@ -104,6 +105,7 @@ export class Reconciler {
   /** PostDelete hooks created by this process for apps being deleted (generateName hooks cannot be found by name). */
   readonly #postDeleteCreated = new Set<string>();
   readonly #ownWrites = new OwnWrites();
+  readonly #internalErrors = new DistinctErrors();
 
   constructor(deps: ReconcilerDeps) { this.#deps = deps; }
 
@@ -153,7 +155,11 @@ export class Reconciler {
       const credentials = repoCredentials(deps.repoSecrets, source.repoURL);
       if (credentials) secrets.push(...[credentials.password, credentials.bearerToken, credentials.tls?.keyData].filter((s): s is string => !!s));
 
-      const loaded = await this.#load(key, app, target, source, source.targetRevision ?? "HEAD", credentials, { refresh: refresh !== undefined });
+      // An operation a user asked for (kubectl patch of `operation`, tack app sync or rollback) syncs what Git holds
+      // now, as Argo CD resolves targetRevision when a sync is requested: past the revision cache and this app's
+      // remembered revision, which may be up to a poll old.
+      const requested = app.operation?.sync !== undefined && previous.operationState?.phase !== OperationPhase.Running;
+      const loaded = await this.#load(key, app, target, source, source.targetRevision ?? "HEAD", credentials, { refresh: refresh !== undefined || requested });
       enforceScope(target, loaded, spec.syncPolicy?.syncOptions ?? []);
       await this.#watchTypes(target, loaded, previous.resources ?? []);
       let comparisons = await this.#compare(target, key, ref, loaded.desired, spec.syncPolicy?.syncOptions ?? [], spec.ignoreDifferences ?? []);
@@ -176,7 +182,7 @@ export class Reconciler {
       if (outcome && outcome.sameTarget) comparisons = outcome.after;
 
       const syncError: ConditionInput[] = operationState?.phase === OperationPhase.Failed || operationState?.phase === OperationPhase.Error
-        ? [{ type: ConditionType.SyncError, status: "True", reason: ErrorReason.SyncFailed, message: operationState.message ?? "sync failed" }] : [];
+        ? [{ type: ConditionType.SyncError, status: "True", reason: ErrorReason.SyncFailed, message: failedSyncMessage(operationState, spec.syncPolicy?.retry) }] : [];
       const shared = comparisons.filter((c) => c.desired && c.live && isTrackedByAnother(c.live, ref));
       const sharedWarning: ConditionInput[] = shared.length > 0 ? [{
         type: ConditionType.SharedResourceWarning, status: "True", reason: "SharedResource",
@@ -194,6 +200,10 @@ export class Reconciler {
     } catch (err) {
       const typed = toTackError(err, secrets);
       log[typed.terminal ? "info" : "warn"]({ err: { type: typed.name, reason: typed.reason, message: typed.message } }, "reconcile failed");
+      if (typed instanceof InternalError && this.#internalErrors.firstSeen(err)) {
+        // The stack is what fixes a bug; once per distinct error, not on every retry of every app it hits.
+        log.error({ err: { type: errorName(err), message: typed.message, stack: redactSecrets(errorStack(err), secrets) } }, "internal error (a bug in Tack?)");
+      }
       next = this.#errorStatus(app, previous, typed);
       emitted.push(["Warning", typed.conditionType === ConditionType.InvalidSpecError ? EventReason.InvalidSpec : EventReason.ComparisonError, typed.message]);
       if (!typed.terminal && !deps.signal.aborted) result = { retry: true };
@@ -226,7 +236,12 @@ export class Reconciler {
     const { namespace, name } = app.metadata;
     let operationState = previous.operationState;
     const running = operationState?.phase === OperationPhase.Running ? operationState : undefined;
-    const automated = automatedSync(app, loaded.revision, source, ctx.comparisons, this.#now(), (attempt) => retryDelayMs(app, attempt));
+    const automated = automatedSync({
+      policy: app.spec.syncPolicy, revision: loaded.revision, source: statusSource(source), last: app.status?.operationState, now: this.#now().getTime(),
+      needsApply: ctx.comparisons.some((c) => !c.inSync && !c.requiresPruning), needsPrune: ctx.comparisons.some((c) => c.requiresPruning),
+    });
+    const autoSync = automated.action === "sync";
+    if (automated.action === "none" && automated.why === "failed") log.debug({ revision: loaded.revision }, "automated sync skipped: the last attempt on this revision failed");
     const finish = (state: OperationState, phase: OperationPhase, message: string): OperationState => {
       const finished = { ...state, phase, message, finishedAt: this.#now().toISOString() };
       deps.metrics.countSync({ namespace, name, project: ctx.spec.project || "default", destServer: destinationServer(ctx.spec.destination), phase });
@@ -239,13 +254,13 @@ export class Reconciler {
     };
 
     let current = running;
-    if (running && running.operation?.initiatedBy?.automated && automated.sync && running.syncResult?.revision !== loaded.revision) {
+    if (running && running.operation?.initiatedBy?.automated && autoSync && running.syncResult?.revision !== loaded.revision) {
       // The newest revision wins: a sync stuck on a broken commit never blocks its fix (DESIGN.md §3 rule 10).
       operationState = finish(running, OperationPhase.Failed, `superseded by revision ${short(loaded.revision)}`);
       current = undefined;
     }
     let manual = !current && app.operation?.sync ? app.operation : undefined;
-    if (!current && (manual || automated.sync)) {
+    if (!current && (manual || autoSync)) {
       const window = syncWindowState(ctx.project.syncWindows, { name: app.metadata.name, spec: app.spec }, this.#now(), manual !== undefined,
         { projectName: app.spec.project || "default" });
       if (!window.allowed) {
@@ -263,20 +278,21 @@ export class Reconciler {
         return { operationState, manual, blockedBy: window.reason };
       }
     }
-    if (!current && (manual || automated.sync)) {
-      const op: Operation = manual ?? { sync: { prune: app.spec.syncPolicy?.automated?.prune ?? false }, initiatedBy: { automated: true } };
+    if (!current && (manual || autoSync)) {
+      const retry = app.spec.syncPolicy?.retry;
+      const op: Operation = manual ?? { sync: { prune: app.spec.syncPolicy?.automated?.prune ?? false }, initiatedBy: { automated: true }, ...(retry ? { retry } : {}) };
       const target = op.sync?.revision && op.sync.revision !== loaded.revision
         ? await this.#load(ctx.key, app, ctx.target, source, op.sync.revision, ctx.credentials, { refresh: false, remember: false })
         : loaded;
       current = { operation: op, phase: OperationPhase.Running, message: "syncing", startedAt: this.#now().toISOString(),
-        retryCount: manual ? 0 : automated.sync ? automated.retryCount : 0, syncResult: { revision: target.revision, source: statusSource(source), resources: [] } };
+        retryCount: !manual && automated.action === "sync" ? automated.retryCount : 0, syncResult: { revision: target.revision, source: statusSource(source), resources: [] } };
       // Recorded before the first write, so a controller killed mid-sync resumes it (DESIGN.md §3 rule 9). An
       // automated operation without hooks and with one step has nothing to resume (starting it again is the same
       // apply), so it skips that write: a self-heal then costs one status write, not two.
       const oneStep = !manual && target === loaded && completesInOneStep(ctx.comparisons, target.hooks, app.spec.syncPolicy?.syncOptions ?? []);
       if (!oneStep) ctx.setPrevious(await this.#writeStatus(app, previous, { ...previous, operationState: current }));
       emitted.push(["Normal", EventReason.SyncStarted, `Sync to ${short(target.revision)} started${manual ? "" : " (automated)"}`]);
-    } else if (!current && automated.waitMs !== undefined) {
+    } else if (!current && automated.action === "wait") {
       ctx.requeue(automated.waitMs);
     }
     if (!current) return { operationState, manual };
@@ -310,9 +326,11 @@ export class Reconciler {
     }
     const phase = engine.phase === "Succeeded" ? OperationPhase.Succeeded : OperationPhase.Failed;
     operationState = finish(current, phase, engine.message);
-    // Look again at once: drift that arrived while the operation ran is judged by the automated policy then.
-    if (phase !== OperationPhase.Succeeded && op.initiatedBy?.automated) ctx.requeue(retryDelayMs(app, (current.retryCount ?? 0) + 1));
-    else ctx.requeue(1);
+    // A retry comes back after its backoff. Otherwise look again at once: drift that arrived while the operation
+    // ran is judged by the automated policy then.
+    const retry = app.spec.syncPolicy?.retry;
+    const retrying = phase !== OperationPhase.Succeeded && op.initiatedBy?.automated && mayRetry(retry, current.retryCount ?? 0);
+    ctx.requeue(retrying ? retryDelayMs(retry, current.retryCount ?? 0) : 1);
     if (app.operation?.sync) this.#ownWrites.record(ctx.key, await deps.writer.clearOperation(namespace, name, app.operation));
     return { outcome: { phase: engine.phase, after: engine.after, sameTarget }, operationState, manual: op.initiatedBy?.automated ? undefined : op };
   }
@@ -669,36 +687,6 @@ function destinationServer(destination: { server?: string; name?: string }): str
   return destination.server ?? (destination.name === IN_CLUSTER.name || !destination.name ? IN_CLUSTER.server : destination.name);
 }
 
-interface AutomatedDecision { sync: boolean; retryCount: number; waitMs?: number }
-
-/**
- * Automated sync runs when the app is out of sync and either Git moved (a new revision or source: the newest
- * revision always wins over a failing one) or selfHeal is on. A failed attempt on the same revision is
- * retried with backoff up to the retry limit.
- */
-function automatedSync(app: Application, revision: string, source: ApplicationSource, comparisons: ResourceComparison[], now: Date,
-  retryDelayMs: (attempt: number) => number): AutomatedDecision {
-  const automated = app.spec.syncPolicy?.automated;
-  if (!automated || automated.enabled === false) return { sync: false, retryCount: 0 };
-  const needsApply = comparisons.some((c) => !c.inSync && !c.requiresPruning);
-  const needsPrune = automated.prune === true && comparisons.some((c) => c.requiresPruning);
-  if (!needsApply && !needsPrune) return { sync: false, retryCount: 0 };
-  const last = app.status?.operationState;
-  const sameTarget = last?.syncResult?.revision === revision && stringify(last.syncResult.source) === stringify(statusSource(source));
-  if (!last || !sameTarget) return { sync: true, retryCount: 0 };
-  if (last.phase === OperationPhase.Succeeded) return { sync: automated.selfHeal === true, retryCount: 0 };
-  if (last.phase === OperationPhase.Failed || last.phase === OperationPhase.Error) {
-    const attempts = (last.retryCount ?? 0) + 1;
-    const limit = app.spec.syncPolicy?.retry?.limit ?? DEFAULT_AUTOSYNC_RETRY_LIMIT;
-    if (limit >= 0 && attempts > limit) return { sync: false, retryCount: attempts };
-    const elapsed = now.getTime() - Date.parse(last.finishedAt ?? last.startedAt ?? "");
-    const wait = retryDelayMs(attempts);
-    if (Number.isFinite(elapsed) && elapsed < wait) return { sync: false, retryCount: attempts, waitMs: wait - elapsed };
-    return { sync: true, retryCount: attempts };
-  }
-  return { sync: false, retryCount: 0 };
-}
-
 function appHealth(resources: ResourceStatus[]): { status: HealthStatusCode; message?: string } {
   const counted = resources.filter((r) => r.health);
   const status = worstHealth(counted.map((r) => r.health!.status as HealthStatusCode));
@@ -730,34 +718,26 @@ function appendHistory(history: ApplicationStatus["history"], entry: Omit<NonNul
   return [...list, { id, ...entry }].slice(-Math.max(1, limit));
 }
 
-function toTackError(err: unknown, secrets: string[]): TackError {
+/**
+ * Typed errors keep their reason. An API server's answer, a lost connection, a lost Lease or an abort are the
+ * cluster's (ClusterError); anything else no stage classified is a bug (InternalError), not the cluster's fault.
+ */
+export function toTackError(err: unknown, secrets: string[]): TackError {
   if (err instanceof TackError) {
     const message = redactSecrets(err.message, secrets);
     if (message === err.message) return err;
     return Object.assign(Object.create(Object.getPrototypeOf(err) as object) as TackError, err, { message });
   }
-  return new ComparisonError(ErrorReason.ClusterError, redactSecrets(errorMessage(err), secrets), { cause: err });
+  const message = redactSecrets(errorMessage(err), secrets);
+  const clusters = err instanceof KubeApiError || err instanceof KubeConnectionError || err instanceof NotLeaderError ||
+    (err instanceof Error && err.name === "AbortError");
+  return clusters
+    ? new ComparisonError(ErrorReason.ClusterError, message, { cause: err })
+    : new InternalError(`internal error: ${errorName(err)}: ${message}`, { cause: err });
 }
+
 
 function short(revision: string): string { return /^[0-9a-f]{40}$/.test(revision) ? revision.slice(0, 7) : revision; }
-
-/** Automated sync retry backoff from spec.syncPolicy.retry.backoff (Argo CD's defaults: 5s × 2 up to 3m). */
-export function retryDelayMs(app: Pick<Application, "spec">, attempt: number): number {
-  const backoff = app.spec.syncPolicy?.retry?.backoff;
-  const base = parseDuration(backoff?.duration) ?? 5_000;
-  const factor = backoff?.factor ?? 2;
-  const max = parseDuration(backoff?.maxDuration) ?? 180_000;
-  return Math.min(max, base * factor ** Math.max(0, attempt - 1));
-}
-
-/** "1h30m", "2m", "5s", "250ms" → milliseconds; undefined when absent (the schema refuses malformed ones). */
-export function parseDuration(text: string | undefined): number | undefined {
-  if (!text) return undefined;
-  const units: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
-  let total = 0;
-  for (const [, value, unit] of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) total += Number(value) * units[unit!]!;
-  return total;
-}
 
 function isTrackedByAnother(live: KubeObject, app: AppRef): boolean {
   const owner = owningApp(live);

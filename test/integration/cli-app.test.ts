@@ -266,7 +266,7 @@ describe("tack app: operating", () => {
     assert.match(r.stderr, /\d\d:\d\d:\d\d  Succeeded/);
     assert.match(r.stdout, /GROUP\s+KIND\s+NAMESPACE\s+NAME\s+RESULT\s+MESSAGE/);
     assert.match(r.stdout, /ConfigMap\s+cli\s+settings\s+Synced/);
-    assert.match(r.stdout, /Operation Succeeded at [0-9a-f]{7}/);
+    assert.match(r.stdout, new RegExp(`Operation Succeeded at ${await manualRepo.head("feature")}: `), "the full commit synced");
     assert.equal(((await kube.get("v1", "ConfigMap", NS, "settings"))?.data as Record<string, string>).greeting, "bonjour");
 
     await manualRepo.commit({ "app/bad.yaml": configMapYaml("Not_A_Valid_Name", { a: "b" }) }, "broken", { branch: "broken" });

@@ -97,7 +97,8 @@ async function followOperation(session: Session, io: CliIO, namespace: string, n
           io.stdout(table(["GROUP", "KIND", "NAMESPACE", "NAME", "RESULT", "MESSAGE"],
             results.map((r) => [r.group ?? "", r.kind, r.namespace ?? "", r.name, r.status, r.message ?? ""])));
         }
-        io.stdout(`Operation ${ours.phase}${ours.syncResult?.revision ? ` at ${shortRevision(ours.syncResult.revision)}` : ""}: ${ours.message ?? ""}\n`);
+        // The full commit: what was deployed, checkable against `git log`, even when the branch moved on since.
+        io.stdout(`Operation ${ours.phase}${ours.syncResult?.revision ? ` at ${ours.syncResult.revision}` : ""}: ${ours.message ?? ""}\n`);
         if (ours.phase === OperationPhase.Succeeded) return 0;
         throw new CliError(`sync of ${namespace}/${name} ${ours.phase.toLowerCase()}: ${ours.message ?? "see tack app get " + name}`, 1);
       }
