@@ -124,7 +124,7 @@ export function classifyGitError(err: unknown, ctx: ErrorContext): TackError {
       const limit = ctx.timeoutMs !== undefined ? ` after ${ctx.timeoutMs} ms` : "";
       return make(
         ErrorReason.RepositoryUnreachable,
-        `repository ${ctx.repo} is unreachable: ${ctx.action} timed out${limit}${at}`,
+        `repository ${ctx.repo} is unreachable: ${ctx.action} it timed out${limit}${at}`,
       );
     }
     if (e instanceof FetchTooLargeError) {

@@ -29,7 +29,7 @@ describe("classifyGitError", () => {
     ["reset", networkError("ECONNRESET"), ErrorReason.RepositoryUnreachable, /connection reset/],
     ["fetch's bad port", new TypeError("fetch failed", { cause: new Error("bad port") }), ErrorReason.RepositoryUnreachable, /blocked ports/],
     ["tls", networkError("DEPTH_ZERO_SELF_SIGNED_CERT"), ErrorReason.RepositoryUnreachable, /self-signed/],
-    ["timeout", new DOMException("The operation was aborted due to timeout", "TimeoutError"), ErrorReason.RepositoryUnreachable, /timed out after 5000 ms/],
+    ["timeout", new DOMException("The operation was aborted due to timeout", "TimeoutError"), ErrorReason.RepositoryUnreachable, /unreachable: fetching it timed out after 5000 ms/],
     ["too large", new FetchTooLargeError(1024), ErrorReason.GitError, /more than 1024 bytes/],
     ["not smart http", new git.Errors.SmartHttpError("<html>", "<html>"), ErrorReason.GitError, /smart-HTTP/],
     ["anything else", new Error("boom"), ErrorReason.GitError, /fetching .* failed: boom/],
