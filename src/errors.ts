@@ -7,7 +7,8 @@ export const ConditionType = {
   InvalidSpecError: "InvalidSpecError",
   SyncError: "SyncError",
   SharedResourceWarning: "SharedResourceWarning",
-  OrphanedResourceWarning: "OrphanedResourceWarning",
+  /** Cascade deletion of the Application's objects failed (Argo CD's name). */
+  DeletionError: "DeletionError",
   Ready: "Ready",
 } as const;
 export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
@@ -19,7 +20,6 @@ export const ErrorReason = {
   ProjectPolicyViolation: "ProjectPolicyViolation",
   /** An object lies outside the namespaces (or cluster scope) Tack may manage on its destination cluster. */
   OutsideManagedScope: "OutsideManagedScope",
-  SyncWindowClosed: "SyncWindowClosed",
   RepositoryUnreachable: "RepositoryUnreachable",
   RepositoryAuthFailed: "RepositoryAuthFailed",
   RevisionNotFound: "RevisionNotFound",
@@ -41,7 +41,6 @@ export const ErrorReason = {
   InternalError: "InternalError",
   UnknownResourceType: "UnknownResourceType",
   SyncFailed: "SyncFailed",
-  EmptyRenderRefused: "EmptyRenderRefused",
 } as const;
 export type ErrorReason = (typeof ErrorReason)[keyof typeof ErrorReason];
 
@@ -52,6 +51,8 @@ export abstract class TackError extends Error {
   abstract readonly reason: ErrorReason;
   /** true: retrying with the same spec and revision cannot help; wait for a change. */
   readonly terminal: boolean = false;
+  /** The reconcile stage that failed (src/controller/stages), set when the error leaves it. */
+  stage?: string;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;

@@ -15,3 +15,18 @@ export const Label = {
 } as const;
 
 export const FIELD_MANAGER = "tack-controller";
+
+/**
+ * Finalizers that ask for cascade deletion of an Application's objects: Tack's, and Argo CD's so that migrated
+ * manifests keep working. A `/background` suffix asks for background propagation.
+ */
+export const Finalizer = {
+  Resources: "resources-finalizer.tack.dev",
+  ArgoResources: "resources-finalizer.argocd.argoproj.io",
+} as const;
+
+/** The cascade-deletion finalizer among these, if any (ours or Argo CD's, with or without a propagation suffix). */
+export function resourcesFinalizer(finalizers: readonly string[] | undefined): string | undefined {
+  const bases: readonly string[] = [Finalizer.Resources, Finalizer.ArgoResources];
+  return (finalizers ?? []).find((f) => bases.some((base) => f === base || f.startsWith(`${base}/`)));
+}

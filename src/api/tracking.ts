@@ -27,3 +27,15 @@ export function isOwnedBy(obj: KubeObject, app: AppRef): boolean {
   const owner = owningApp(obj);
   return owner !== undefined && owner.namespace === app.namespace && owner.name === app.name;
 }
+
+/** True when the object is tracked by an Application other than `app` (a shared object, never taken over silently). */
+export function isTrackedByAnother(obj: KubeObject, app: AppRef): boolean {
+  const owner = owningApp(obj);
+  return owner !== undefined && (owner.namespace !== app.namespace || owner.name !== app.name);
+}
+
+/** "Application team/web" for the app that tracks the object, in every message that names an owner. */
+export function describeOwner(obj: KubeObject): string {
+  const owner = owningApp(obj);
+  return owner ? `Application ${owner.namespace}/${owner.name}` : "no Application";
+}

@@ -15,7 +15,7 @@ export interface ConditionInput {
 /** The next condition list: `wanted` conditions set, error types not in `wanted` removed, others kept. */
 export function nextConditions(previous: Condition[] | undefined, wanted: ConditionInput[], now: string, generation: number | undefined): Condition[] {
   const errorTypes = new Set<string>([ConditionType.ComparisonError, ConditionType.InvalidSpecError, ConditionType.SyncError,
-    ConditionType.SharedResourceWarning]);
+    ConditionType.SharedResourceWarning, ConditionType.DeletionError]);
   const wantedTypes = new Set(wanted.map((c) => c.type));
   const kept = (previous ?? []).filter((c) => !wantedTypes.has(c.type) && !errorTypes.has(c.type));
   const set = wanted.map((c): Condition => {

@@ -1,5 +1,5 @@
 // The controller: watches Applications, AppProjects, repository Secrets and the live objects Tack manages,
-// and turns every relevant change into a key in the work queue. Thin glue; the work is in reconcile.ts.
+// and turns every relevant change into a key in the work queue. Thin glue; the work is in reconciler.ts and its stages.
 import type { Logger } from "pino";
 import type { KubeObject } from "../api/index.ts";
 import { API_GROUP, API_VERSION, Annotation, Label } from "../api/index.ts";
@@ -18,7 +18,7 @@ import type { Push, WebhookSecrets } from "../server/webhooks/index.ts";
 import { ClusterRegistry } from "./clusters.ts";
 import { EventRecorder } from "./events.ts";
 import { WorkQueue } from "./queue.ts";
-import { Reconciler } from "./reconcile.ts";
+import { Reconciler } from "./reconciler.ts";
 
 export interface ControllerOptions {
   config: Config;

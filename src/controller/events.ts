@@ -13,13 +13,15 @@ export const EventReason = {
   SyncSucceeded: "SyncSucceeded",
   SyncFailed: "SyncFailed",
   OutOfSync: "OutOfSync",
-  Synced: "Synced",
   Pruned: "Pruned",
   ComparisonError: "ComparisonError",
   InvalidSpec: "InvalidSpec",
   HealthDegraded: "HealthDegraded",
   HealthRecovered: "HealthRecovered",
   SyncWindowClosed: "SyncWindowClosed",
+  /** Cascade deletion of an Application's objects failed (retried; the DeletionError condition says why). */
+  DeletionFailed: "DeletionFailed",
+  PostDeleteHookFailed: "PostDeleteHookFailed",
 } as const;
 export type EventReason = (typeof EventReason)[keyof typeof EventReason];
 

@@ -120,15 +120,6 @@ export function parsePointer(pointer: string): string[] | undefined {
   return pointer.slice(1).split("/").map((t) => t.replace(/~1/g, "/").replace(/~0/g, "~"));
 }
 
-/** Formats a path as a JSON pointer (for messages); list-map keys and set values in Kubernetes' notation. */
-export function formatPath(path: FieldPath): string {
-  return path.map((e) => {
-    if (typeof e === "string") return `/${e.replace(/~/g, "~0").replace(/\//g, "~1")}`;
-    if (typeof e === "number") return `/${e}`;
-    return "key" in e ? `/[${Object.entries(e.key).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(",")}]` : `/[=${JSON.stringify(e.value)}]`;
-  }).join("");
-}
-
 // ------------------------------------------------------------------------------------- resolve and remove
 
 function isRecord(value: unknown): value is Record<string, unknown> {

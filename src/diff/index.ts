@@ -8,6 +8,7 @@ import { stringify } from "safe-stable-stringify";
 import jsonPatch from "fast-json-patch";
 import type { KubeObject } from "../api/index.ts";
 import { Annotation } from "../api/index.ts";
+import { firstFew } from "../util/text.ts";
 
 /** Metadata the server owns or that changes without meaning (and status, which Git never declares). */
 const VOLATILE_METADATA = ["resourceVersion", "managedFields", "generation", "uid", "creationTimestamp", "selfLink"];
@@ -47,6 +48,5 @@ export function differences(live: KubeObject, predicted: KubeObject): Difference
 }
 
 export function summarizeDifferences(diffs: Difference[], max = 5): string {
-  const shown = diffs.slice(0, max).map((d) => d.path).join(", ");
-  return diffs.length > max ? `${shown} and ${diffs.length - max} more` : shown;
+  return firstFew(diffs.map((d) => d.path), max, ", ");
 }

@@ -136,11 +136,13 @@ export class RenderCache {
     checkout: () => Promise<string>;
     render: (req: RenderRequest) => Promise<RenderResult>;
     resolveChart?: () => Promise<string>;
+    /** Render again even when a cached result would do (a hard refresh); the new result replaces it. */
+    fresh?: boolean;
   }): Promise<RenderResult & { cacheHit: boolean }> {
     const chartVersion = req.source.chart && io.resolveChart ? await io.resolveChart() : undefined;
     const treeHash: TreeHash = req.source.chart ? async () => "" : io.treeHash;
     const params = renderCacheKey(req, chartVersion);
-    const cached = await this.get(params, treeHash);
+    const cached = io.fresh ? undefined : await this.get(params, treeHash);
     if (cached) return { ...cached, cacheHit: true };
     const result = await io.render({ ...req, checkoutDir: req.source.chart ? undefined : await io.checkout() });
     await this.set(params, result, treeHash);

@@ -10,3 +10,11 @@ test("each ErrorReason is documented in the README's reference", async () => {
   const missing = Object.values(ErrorReason).filter((reason) => !reference.includes(`\`${reason}\``));
   assert.deepEqual(missing, [], "reasons missing from README.md § Conditions");
 });
+
+test("each Event reason is documented in the README's reference", async () => {
+  const { EventReason } = await import("../../src/controller/events.ts");
+  const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
+  const reference = readme.slice(readme.indexOf("### Events"), readme.indexOf("### Sync options"));
+  const missing = Object.values(EventReason).filter((reason) => !reference.includes(`\`${reason}\``));
+  assert.deepEqual(missing, [], "Event reasons missing from README.md § Events");
+});

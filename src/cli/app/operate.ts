@@ -2,7 +2,7 @@
 // could write with kubectl (the `operation` field, the refresh annotation, finalizers, a delete); the
 // controller does the work, and these commands follow its progress on the Application's status.
 import type { Application, Operation } from "../../api/index.ts";
-import { Annotation, OperationPhase } from "../../api/index.ts";
+import { Annotation, Finalizer, OperationPhase, resourcesFinalizer } from "../../api/index.ts";
 import { KubeApiError } from "../../cluster/index.ts";
 import { bool, flag, seconds, type Parsed } from "./args.ts";
 import { sleep, type CliIO, type Session } from "./context.ts";
@@ -11,10 +11,10 @@ import { shortRevision, table } from "./format.ts";
 import { isAutomated, oneName } from "./view.ts";
 
 /** Added by `tack app delete` (cascade): the controller deletes the app's resources, then removes it. */
-export const RESOURCES_FINALIZER = "resources-finalizer.tack.dev";
+export const RESOURCES_FINALIZER = Finalizer.Resources;
 /** Ours or Argo CD's, with or without a propagation suffix (".../background"): the controller honours them all. */
 function isResourcesFinalizer(f: string): boolean {
-  return /^resources-finalizer\.(tack\.dev|argocd\.argoproj\.io)(\/|$)/.test(f);
+  return resourcesFinalizer([f]) !== undefined;
 }
 const TERMINAL = new Set<string>([OperationPhase.Succeeded, OperationPhase.Failed, OperationPhase.Error]);
 

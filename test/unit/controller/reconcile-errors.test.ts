@@ -8,7 +8,7 @@ import type { Application, ApplicationStatus } from "../../../src/api/index.ts";
 import { KubeApiError, KubeConnectionError } from "../../../src/cluster/index.ts";
 import { DistinctErrors } from "../../../src/controller/distinct-errors.ts";
 import { WorkQueue } from "../../../src/controller/queue.ts";
-import { Reconciler, toTackError, type ReconcilerDeps } from "../../../src/controller/reconcile.ts";
+import { Reconciler, toTackError, type ReconcilerDeps } from "../../../src/controller/reconciler.ts";
 import { ComparisonError, ErrorReason, InternalError } from "../../../src/errors.ts";
 
 function overflow(): never {
