@@ -92,6 +92,7 @@ export class Controller {
       logger,
       onChange: (change, app, old) => {
         if (!watched(app.metadata.namespace)) return;
+        this.#reconciler.observed(appKey(app), app);
         if (change !== "modified" || !old || needsReconcile(old, app)) this.queue.add(appKey(app));
       },
     }, collection("applications"), config.applicationNamespaces);

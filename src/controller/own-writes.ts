@@ -1,39 +1,53 @@
 // Our own writes to Applications come back through the informer some milliseconds later, on a different watch
 // stream from the live objects'. A reconcile woken by a Job's status in that gap would read the Application as
 // it was before our last status write and act on it: resume a sync from results already superseded (re-running
-// a hook, losing a finished step's results) or run a manual operation we had just cleared. Remembering the
-// resourceVersion of each write lets the reconcile wait the few milliseconds until the informer has caught up.
+// a hook, losing a finished step's results) or run a manual operation we had just cleared. Remembering each
+// write lets the reconcile wait the few milliseconds until the informer has delivered it.
+//
+// resourceVersions are opaque (Kubernetes API conventions): they are compared for equality only. The informer
+// delivers an object's versions in order, so once it has delivered ours (observed) or holds it, it is caught up.
+// A relist can skip our version when a newer write followed it; a bound on how long a write is waited for covers
+// that (after it, the object is taken as current, which is the behaviour without this guard).
 import type { KubeObject } from "../api/index.ts";
 
-interface Written { uid: string; resourceVersion: bigint; staleReads: number }
+interface Written { uid: string; resourceVersion: string; writtenAt: number; staleReads: number }
 
 /** The first look again comes soon (our write is usually milliseconds away); a watch that is down backs it off. */
 const FIRST_RETRY_MS = 50;
 const MAX_RETRY_MS = 5_000;
+/** Longer than a healthy watch's delay by orders of magnitude; short enough that a skipped version costs little. */
+const GIVE_UP_MS = 30_000;
 
 export class OwnWrites {
   readonly #written = new Map<string, Written>();
+  readonly #clock: () => number;
 
-  /** Remembers the object a write of ours returned (the newest, when several writes were made). */
+  constructor(clock: () => number = Date.now) { this.#clock = clock; }
+
+  /** Remembers the object a write of ours returned (the last write wins). */
   record(key: string, written: KubeObject | undefined): void {
     const uid = written?.metadata.uid;
-    const version = orderable(written?.metadata.resourceVersion);
-    if (!uid || version === undefined) return;
+    const resourceVersion = written?.metadata.resourceVersion;
+    if (!uid || !resourceVersion) return;
+    this.#written.set(key, { uid, resourceVersion, writtenAt: this.#clock(), staleReads: 0 });
+  }
+
+  /** The informer delivered this version of the app: once it is ours, the informer has caught up. */
+  observed(key: string, app: KubeObject): void {
     const known = this.#written.get(key);
-    if (known && known.uid === uid && known.resourceVersion >= version) return;
-    this.#written.set(key, { uid, resourceVersion: version, staleReads: 0 });
+    if (known && known.uid === app.metadata.uid && known.resourceVersion === app.metadata.resourceVersion) this.#written.delete(key);
   }
 
   /**
-   * True when `app` is older than a write of ours. etcd's resourceVersions are increasing integers; a value that
-   * is not one cannot be ordered, and the object is then taken as current (the behaviour without this guard).
-   * Once the informer has caught up the entry is dropped, so the map holds only apps written in the last moments.
+   * True while `app` (the informer's copy) may be older than a write of ours: it is not our version, the informer
+   * has not delivered ours yet, and the write is recent. Otherwise the entry is dropped, so the map holds only apps
+   * written in the last moments.
    */
   isStale(key: string, app: KubeObject): boolean {
     const known = this.#written.get(key);
     if (!known) return false;
-    const version = orderable(app.metadata.resourceVersion);
-    if (known.uid !== app.metadata.uid || version === undefined || version >= known.resourceVersion) {
+    const caughtUp = known.uid !== app.metadata.uid || known.resourceVersion === app.metadata.resourceVersion;
+    if (caughtUp || this.#clock() - known.writtenAt > GIVE_UP_MS) {
       this.#written.delete(key);
       return false;
     }
@@ -50,8 +64,4 @@ export class OwnWrites {
   forget(key: string): void { this.#written.delete(key); }
 
   get size(): number { return this.#written.size; }
-}
-
-function orderable(resourceVersion: string | undefined): bigint | undefined {
-  return resourceVersion && /^[0-9]{1,30}$/.test(resourceVersion) ? BigInt(resourceVersion) : undefined;
 }

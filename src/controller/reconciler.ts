@@ -36,6 +36,9 @@ export class Reconciler {
 
   constructor(deps: ReconcilerDeps) { this.#deps = deps; }
 
+  /** The Application informer delivered this version (our own writes are waited for until it does). */
+  observed(key: string, app: KubeObject): void { this.#ownWrites.observed(key, app); }
+
   /** The next reconcile of this app asks Git for its revision (a webhook announced a push). */
   refresh(key: string): void { this.#memories.of(key).resolved = undefined; }
 

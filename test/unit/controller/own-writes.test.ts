@@ -6,32 +6,50 @@ import { OwnWrites } from "../../../src/controller/own-writes.ts";
 const app = (resourceVersion: string | undefined, uid = "u1"): KubeObject =>
   ({ apiVersion: "tack.dev/v1alpha1", kind: "Application", metadata: { name: "web", namespace: "apps", uid, resourceVersion } });
 
-test("an Application read before the informer delivered our last write is stale until it catches up", () => {
+test("an Application read before the informer delivered our last write is stale until it holds our version", () => {
   const writes = new OwnWrites();
   writes.record("apps/web", app("120"));
   assert.equal(writes.isStale("apps/web", app("119")), true, "the informer still holds the version before our write");
-  assert.equal(writes.isStale("apps/web", app("99")), true, "numeric, not lexical, order (\"99\" > \"120\" as strings)");
+  assert.equal(writes.isStale("apps/web", app("a-later-looking-version")), true, "versions are opaque: only ours counts");
   assert.equal(writes.isStale("apps/web", app("120")), false, "our write arrived");
   assert.equal(writes.size, 0, "caught up: nothing kept");
   assert.equal(writes.isStale("apps/web", app("119")), false, "after catching up, nothing is remembered");
 });
 
-test("a newer version written by someone else is current; an older write never replaces a newer one", () => {
+test("once the informer delivered our version, a newer one (a user's edit after our write) is current", () => {
   const writes = new OwnWrites();
   writes.record("apps/web", app("200"));
-  writes.record("apps/web", app("150"));
-  assert.equal(writes.isStale("apps/web", app("180")), true, "the newest of our writes counts");
-  assert.equal(writes.isStale("apps/web", app("250")), false, "a user's edit after our write");
+  writes.observed("apps/web", app("199"));
+  assert.equal(writes.isStale("apps/web", app("199")), true, "an event from before our write does not count");
+  writes.observed("apps/web", app("200"));
+  assert.equal(writes.isStale("apps/web", app("250")), false, "delivered ours, then the user's");
 });
 
-test("a recreated Application (new uid), an unorderable resourceVersion or a failed write never holds a reconcile", () => {
+test("the last of our writes is the one waited for", () => {
+  const writes = new OwnWrites();
+  writes.record("apps/web", app("150"));
+  writes.record("apps/web", app("200"));
+  assert.equal(writes.isStale("apps/web", app("150")), true);
+  assert.equal(writes.isStale("apps/web", app("200")), false);
+});
+
+test("a write never delivered (a relist skipped it) holds reconciles for a bounded time only", () => {
+  let now = 1_000_000;
+  const writes = new OwnWrites(() => now);
+  writes.record("apps/web", app("300"));
+  now += 29_000;
+  assert.equal(writes.isStale("apps/web", app("301")), true);
+  now += 2_000;
+  assert.equal(writes.isStale("apps/web", app("301")), false, "past the bound the informer's copy is taken as current");
+  assert.equal(writes.size, 0);
+});
+
+test("a recreated Application (new uid) or a failed write never holds a reconcile", () => {
   const writes = new OwnWrites();
   writes.record("apps/web", app("500", "old-uid"));
   assert.equal(writes.isStale("apps/web", app("3", "new-uid")), false, "deleted and created again");
-  writes.record("apps/web", app("500"));
-  assert.equal(writes.isStale("apps/web", app("opaque-version")), false, "cannot be ordered: taken as current");
   writes.record("apps/web", undefined);
-  writes.record("apps/other", app("x7"));
+  writes.record("apps/other", app(undefined));
   assert.equal(writes.size, 0);
   writes.record("apps/web", app("10"));
   writes.forget("apps/web");
