@@ -28,6 +28,7 @@ import { prepareDesired, type DesiredObject } from "./desired.ts";
 import { EventReason, type EventRecorder } from "./events.ts";
 import type { ProcessResult } from "./queue.ts";
 import { completesInOneStep, hookOutcome, runSyncStep, type HookItem } from "../sync/engine.ts";
+import { changeSetOf, prunedMessage } from "../sync/results.ts";
 import { automatedSync, failedSyncMessage, mayRetry, retryDelayMs } from "../sync/policy.ts";
 import { hasOption, hookSpec, objectCompareOptions, objectSyncOptions } from "../sync/plan.ts";
 import type { ResourceIgnoreDifferences } from "../diff/ignore.ts";
@@ -248,8 +249,8 @@ export class Reconciler {
       const revision = short(state.syncResult?.revision ?? "");
       if (phase === OperationPhase.Succeeded) emitted.push(["Normal", EventReason.SyncSucceeded, `Synced to ${revision}: ${message}`]);
       else emitted.push(["Warning", EventReason.SyncFailed, `Sync to ${revision} failed: ${message}`]);
-      const pruned = (state.syncResult?.resources ?? []).filter((r) => r.status === "Pruned");
-      if (pruned.length > 0) emitted.push(["Normal", EventReason.Pruned, `Pruned ${pruned.map((r) => displayName(resourceKey(r))).join(", ")}`]);
+      const pruned = prunedMessage(changeSetOf(state.syncResult?.resources ?? []));
+      if (pruned) emitted.push(["Normal", EventReason.Pruned, pruned]);
       return finished;
     };
 
@@ -306,7 +307,7 @@ export class Reconciler {
     const comparisons = sameTarget ? ctx.comparisons : await this.#compare(ctx.target, ctx.key, ctx.ref, target.desired, syncOptions, ctx.spec.ignoreDifferences ?? []);
     const rules = deps.healthRules();
     const engine = await runSyncStep({
-      app: ctx.ref, items: comparisons, hooks: target.hooks, results: current.syncResult?.resources ?? [],
+      app: ctx.ref, items: comparisons, hooks: target.hooks, results: current.syncResult?.resources ?? [], message: current.message,
       prune: op.sync?.prune ?? false, dryRun: op.sync?.dryRun ?? false,
       allowEmpty: app.spec.syncPolicy?.automated?.allowEmpty ?? false, emptyRender: target.emptyRender,
       syncOptions, destinationNamespace: ctx.spec.destination.namespace,
