@@ -41,6 +41,8 @@ export const ErrorReason = {
   InternalError: "InternalError",
   UnknownResourceType: "UnknownResourceType",
   SyncFailed: "SyncFailed",
+  /** A hook's delete policy could not be carried out: the API server refused the delete; the object stays. */
+  HookDeletionFailed: "HookDeletionFailed",
 } as const;
 export type ErrorReason = (typeof ErrorReason)[keyof typeof ErrorReason];
 

@@ -31,6 +31,8 @@ export class Discovery {
   readonly #client: KubeClient;
   /** "group/version/Kind" → type */
   #byGvk = new Map<string, ResourceType>();
+  /** types(), kept until discovery changes, so what callers derive from it can be cached by its identity. */
+  #types: readonly ResourceType[] | undefined;
   /** "group/Kind" → type at the group's preferred (first listed) version */
   #byGroupKind = new Map<string, ResourceType>();
   #lastRefresh = 0;
@@ -66,6 +68,7 @@ export class Discovery {
     }
     if (byGvk.size === 0) throw new Error("the API server's discovery listed no resources (aggregated discovery v2 is required: Kubernetes ≥ 1.30)");
     this.#byGvk = byGvk;
+    this.#types = undefined;
     this.#byGroupKind = byGroupKind;
     this.#lastRefresh = Date.now();
   }
@@ -94,7 +97,8 @@ export class Discovery {
   }
 
   /** Every served type, as last discovered (for Helm's --api-versions). */
-  types(): ResourceType[] { return [...this.#byGvk.values()]; }
+  /** Every served type: the same array until discovery changes. */
+  types(): readonly ResourceType[] { return this.#types ??= [...this.#byGvk.values()]; }
 
   async serverVersion(): Promise<{ gitVersion: string; major: string; minor: string }> {
     if (!this.#serverVersion) this.#serverVersion = await this.#client.request<{ gitVersion: string; major: string; minor: string }>({ method: "GET", path: "/version" });

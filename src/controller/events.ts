@@ -22,6 +22,7 @@ export const EventReason = {
   /** Cascade deletion of an Application's objects failed (retried; the DeletionError condition says why). */
   DeletionFailed: "DeletionFailed",
   PostDeleteHookFailed: "PostDeleteHookFailed",
+  HookDeletionFailed: "HookDeletionFailed",
 } as const;
 export type EventReason = (typeof EventReason)[keyof typeof EventReason];
 

@@ -8,9 +8,7 @@ import { Annotation, OperationPhase } from "../api/index.ts";
 import { KubeApiError, KubeConnectionError, NotLeaderError } from "../cluster/index.ts";
 import { ComparisonError, ConditionType, ErrorReason, InternalError, TackError, errorMessage } from "../errors.ts";
 import { redactSecrets } from "../redact.ts";
-import { failedSyncMessage } from "../sync/policy.ts";
 import { AppMemories } from "./app-memory.ts";
-import type { ConditionInput } from "./conditions.ts";
 import { repoCredentials } from "./credentials.ts";
 import { DistinctErrors, errorName, errorStack } from "./distinct-errors.ts";
 import { EventReason } from "./events.ts";
@@ -23,7 +21,7 @@ import { operate } from "./stages/operate.ts";
 import { enforceProject, enforceScope, resolveProject } from "./stages/project.ts";
 import { loadSource, requestedRefresh } from "./stages/source.ts";
 import { parseSpec } from "./stages/spec.ts";
-import { comparedStatus, driftEvent, errorStatus, healthEvents, recordMetrics, sharedResourceWarning, withHistory, writeStatus } from "./stages/status.ts";
+import { comparedStatus, driftEvent, errorStatus, healthEvents, recordMetrics, sharedResourceWarning, syncErrorCondition, withHistory, writeStatus } from "./stages/status.ts";
 
 export type { ReconcilerDeps } from "./stages/context.ts";
 export { statusSource } from "./stages/status.ts";
@@ -98,9 +96,7 @@ export class Reconciler {
       if (operated.after) comparisons = operated.after;
       next = await stage("status", () => {
         const state = operated.operationState;
-        const syncError: ConditionInput[] = state?.phase === OperationPhase.Failed || state?.phase === OperationPhase.Error
-          ? [{ type: ConditionType.SyncError, status: "True", reason: ErrorReason.SyncFailed, message: failedSyncMessage(state, spec.syncPolicy?.retry) }] : [];
-        const status = comparedStatus(ctx, loaded, comparisons, state, [...syncError, ...sharedResourceWarning(ctx, comparisons)]);
+        const status = comparedStatus(ctx, loaded, comparisons, state, [...syncErrorCondition(state, spec.syncPolicy?.retry), ...sharedResourceWarning(ctx, comparisons)]);
         return operated.deployed && state ? withHistory(app, status, state, spec.source) : status;
       });
       healthEvents(ctx, ctx.previous.health?.status, next.health?.status, next.health?.message);

@@ -124,3 +124,18 @@ describe("manifest bytes that cannot be read faithfully stop the comparison", ()
     await assertNothingLost("deep-json", synced);
   });
 });
+
+describe("an object made by hand that Git declares is adopted, as in Argo CD (README, safety rules)", () => {
+  test("the first sync takes it over: Git's fields win, it is tracked, and leaving Git prunes it", async () => {
+    await kube.createNamespace("adopt");
+    await kube.apply({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", namespace: "adopt" }, data: { greeting: "made by hand", extra: "kept?" } } as never, "someone");
+    const repo = await syncedApp("adopt", plainFiles());
+    const adopted = await kube.get("v1", "ConfigMap", "adopt", "c");
+    assert.equal(adopted?.metadata.annotations?.["tack.dev/tracking-id"], "adopt_app:/ConfigMap:adopt/c");
+    assert.equal((adopted as { data?: Record<string, string> }).data?.greeting, "hello", "Git's value overwrote the hand-made one");
+    await repo.commit({ "app/c.yaml": null }, "drop c");
+    await refreshApp(kube, "adopt", "app");
+    await waitForApp(kube, "adopt", "app", (s) => s.resources?.length === 2 && s.sync?.status === "Synced", "c pruned", 60_000);
+    assert.equal(await kube.get("v1", "ConfigMap", "adopt", "c"), undefined, "pruned: the adopted object is the app's own");
+  });
+});

@@ -4,6 +4,7 @@
 import type { Application, Operation } from "../../api/index.ts";
 import { Annotation, Finalizer, OperationPhase, resourcesFinalizer } from "../../api/index.ts";
 import { KubeApiError } from "../../cluster/index.ts";
+import { RESULT_COLUMNS, resultRow } from "../../sync/results.ts";
 import { bool, flag, seconds, type Parsed } from "./args.ts";
 import { sleep, type CliIO, type Session } from "./context.ts";
 import { CliError, UsageError } from "./errors.ts";
@@ -94,8 +95,7 @@ async function followOperation(session: Session, io: CliIO, namespace: string, n
       if (TERMINAL.has(ours.phase) && !app.operation?.sync) {
         const results = ours.syncResult?.resources ?? [];
         if (results.length > 0) {
-          io.stdout(table(["GROUP", "KIND", "NAMESPACE", "NAME", "RESULT", "MESSAGE"],
-            results.map((r) => [r.group ?? "", r.kind, r.namespace ?? "", r.name, r.status, r.message ?? ""])));
+          io.stdout(table([...RESULT_COLUMNS], results.map(resultRow)));
         }
         // The full commit: what was deployed, checkable against `git log`, even when the branch moved on since.
         io.stdout(`Operation ${ours.phase}${ours.syncResult?.revision ? ` at ${ours.syncResult.revision}` : ""}: ${ours.message ?? ""}\n`);

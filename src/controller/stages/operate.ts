@@ -2,11 +2,12 @@
 // before the first write, so a controller killed mid-sync resumes it (safety rule 9); each reconcile then runs one
 // step of the sync engine from the results recorded in status, and the last step finishes the operation.
 import type { Application, AppProjectSpec, Operation, OperationState } from "../../api/index.ts";
-import { displayName, OperationPhase } from "../../api/index.ts";
+import { OperationPhase } from "../../api/index.ts";
 import type { RepoCredentials } from "../../git/index.ts";
 import { assessHealth } from "../../health/index.ts";
 import { completesInOneStep, runSyncStep } from "../../sync/engine.ts";
 import { mayRetry, retryDelayMs } from "../../sync/policy.ts";
+import { changeSetOf, hookDeletionMessage, prunedMessage } from "../../sync/results.ts";
 import type { TargetCluster } from "../clusters.ts";
 import type { ResourceComparison } from "../compare.ts";
 import { EventReason } from "../events.ts";
@@ -15,7 +16,7 @@ import type { ReconcileContext } from "./context.ts";
 import { decideOperation } from "./decide-operation.ts";
 import type { ParsedSpec } from "./spec.ts";
 import { loadSource, type Loaded } from "./source.ts";
-import { destinationServer, resourceKey, short, statusSource, writeStatus } from "./status.ts";
+import { destinationServer, short, statusSource, writeStatus } from "./status.ts";
 
 export interface OperateInput {
   spec: ParsedSpec;
@@ -102,7 +103,7 @@ async function step(ctx: ReconcileContext, input: OperateInput, running: Operati
   const comparisons = sameTarget ? input.comparisons : await compareApp(ctx, input.target, target.desired, syncOptions, spec.ignoreDifferences ?? []);
   const rules = deps.healthRules();
   const engine = await runSyncStep({
-    app: ctx.ref, items: comparisons, hooks: target.hooks, results: running.syncResult?.resources ?? [],
+    app: ctx.ref, items: comparisons, hooks: target.hooks, results: running.syncResult?.resources ?? [], message: running.message,
     prune: op.sync?.prune ?? false, dryRun: op.sync?.dryRun ?? false,
     allowEmpty: app.spec.syncPolicy?.automated?.allowEmpty ?? false, emptyRender: target.emptyRender,
     syncOptions, destinationNamespace: spec.destination.namespace,
@@ -122,6 +123,8 @@ async function step(ctx: ReconcileContext, input: OperateInput, running: Operati
     ctx.requeue(engine.requeueAfterMs ?? 2_000);
     return { operationState: current, ...(after ? { after } : {}), deployed: false };
   }
+  const undeleted = hookDeletionMessage(engine.hookDeletionFailures);
+  if (undeleted) ctx.events.push(["Warning", EventReason.HookDeletionFailed, undeleted]);
   const phase = engine.phase === "Succeeded" ? OperationPhase.Succeeded : OperationPhase.Failed;
   const finished = finish(ctx, input, current, phase, engine.message);
   // A retry comes back after its backoff. Otherwise look again at once: drift that arrived while the operation
@@ -140,8 +143,8 @@ function finish(ctx: ReconcileContext, input: OperateInput, state: OperationStat
   const revision = short(state.syncResult?.revision ?? "");
   if (phase === OperationPhase.Succeeded) ctx.events.push(["Normal", EventReason.SyncSucceeded, `Synced to ${revision}: ${message}`]);
   else ctx.events.push(["Warning", EventReason.SyncFailed, `Sync to ${revision} failed: ${message}`]);
-  const pruned = (state.syncResult?.resources ?? []).filter((r) => r.status === "Pruned");
-  if (pruned.length > 0) ctx.events.push(["Normal", EventReason.Pruned, `Pruned ${pruned.map((r) => displayName(resourceKey(r))).join(", ")}`]);
+  const pruned = prunedMessage(changeSetOf(state.syncResult?.resources ?? []));
+  if (pruned) ctx.events.push(["Normal", EventReason.Pruned, pruned]);
   return { ...state, phase, message, finishedAt: ctx.now().toISOString() };
 }
 

@@ -4,6 +4,7 @@
 // destination's API types. The last step runs on every reconcile: an object whose CRD arrives later is then found.
 import type { Application, ApplicationSource } from "../../api/index.ts";
 import { Annotation } from "../../api/index.ts";
+import type { ResourceType } from "../../cluster/index.ts";
 import type { RepoCredentials } from "../../git/index.ts";
 import { helmApiVersions, render, type SourceType } from "../../render/index.ts";
 import type { HookItem } from "../../sync/engine.ts";
@@ -41,7 +42,7 @@ export async function loadSource(ctx: ReconcileContext, target: TargetCluster, s
   const rendered = await deps.renderCache.render({
     source, maxBytes: deps.config.maxManifestBytes, appName: app.metadata.name, appNamespace: app.metadata.namespace,
     destinationNamespace: app.spec.destination?.namespace, signal: deps.signal, revision, options: deps.renderOptions,
-    kubeVersion: (await target.discovery.serverVersion()).gitVersion, apiVersions: helmApiVersions(target.discovery.types()),
+    kubeVersion: (await target.discovery.serverVersion()).gitVersion, apiVersions: apiVersionsOf(target.discovery.types()),
   }, {
     treeHash: async (path) => {
       await deps.repos.ensureCommit(source.repoURL, revision, { credentials });
@@ -60,6 +61,18 @@ export async function loadSource(ctx: ReconcileContext, target: TargetCluster, s
   const state = await prepareDesired(rendered.objects, ctx.ref, app.spec.destination?.namespace, target.discovery,
     { skipDryRunOnMissingResource: hasOption(syncOptions, "SkipDryRunOnMissingResource") });
   return { revision, desired: state.desired, hooks: state.hooks, sourceType: rendered.sourceType, emptyRender: rendered.objects.length === 0 };
+}
+
+const apiVersionLists = new WeakMap<readonly ResourceType[], string[]>();
+
+/** Helm's capabilities for a discovery state, computed once per state (discovery keeps its list until it changes). */
+function apiVersionsOf(types: readonly ResourceType[]): string[] {
+  let list = apiVersionLists.get(types);
+  if (!list) {
+    list = helmApiVersions(types);
+    apiVersionLists.set(types, list);
+  }
+  return list;
 }
 
 /**

@@ -4,8 +4,10 @@ import { createHash } from "node:crypto";
 import { stringify } from "safe-stable-stringify";
 import type { Application, ApplicationSource, ApplicationStatus, OperationState, ResourceResult, ResourceStatus } from "../../api/index.ts";
 import { describeOwner, displayName, isTrackedByAnother, keyString, OperationPhase, SyncStatusCode } from "../../api/index.ts";
-import { ConditionType, type TackError } from "../../errors.ts";
+import { ConditionType, ErrorReason, type TackError } from "../../errors.ts";
 import { assessHealth, worstHealth, type HealthStatus, type HealthStatusCode } from "../../health/index.ts";
+import { failedSyncMessage, type RetryStrategy } from "../../sync/policy.ts";
+import { hookDeletionMessage, undeletedHooks } from "../../sync/results.ts";
 import { mergePatch } from "../../util/merge-patch.ts";
 import { firstFew } from "../../util/text.ts";
 import { IN_CLUSTER } from "../clusters.ts";
@@ -65,6 +67,19 @@ export function errorStatus(ctx: ReconcileContext, err: TackError): ApplicationS
     conditions,
     observedGeneration: app.metadata.generation,
   };
+}
+
+/**
+ * SyncError while the last operation failed (saying whether a retry follows), or while hooks it should have deleted
+ * are still in the cluster because the API server refused the delete.
+ */
+export function syncErrorCondition(state: OperationState | undefined, retry: RetryStrategy | undefined): ConditionInput[] {
+  if (!state || state.phase === OperationPhase.Running) return [];
+  const failed = state.phase === OperationPhase.Failed || state.phase === OperationPhase.Error;
+  const undeleted = hookDeletionMessage(undeletedHooks(state.syncResult?.resources ?? []));
+  if (!failed && !undeleted) return [];
+  const message = [failed ? failedSyncMessage(state, retry) : undefined, undeleted].filter(Boolean).join("; ");
+  return [{ type: ConditionType.SyncError, status: "True", reason: failed ? ErrorReason.SyncFailed : ErrorReason.HookDeletionFailed, message }];
 }
 
 /** SharedResourceWarning when objects Git declares are tracked by another Application (they are not taken over). */

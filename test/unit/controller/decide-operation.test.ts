@@ -74,3 +74,20 @@ test("the automated operation carries the app's prune setting and retry policy",
   const decision = decideOperation({ app: app({ automated: { prune: true }, retry }), stored: undefined, revision: NEW, comparisons: drift, project: {}, now: NOW });
   assert.deepEqual(decision.action === "start" ? decision.operation : undefined, { sync: { prune: true }, initiatedBy: { automated: true }, retry });
 });
+
+test("SyncError: the failure and whether it is retried, or hooks left undeleted; nothing while running or after a clean success", async () => {
+  const { syncErrorCondition } = await import("../../../src/controller/stages/status.ts");
+  const hook = { group: "batch", kind: "Job", namespace: "team", name: "migrate", status: "Synced", hookType: "PreSync", hookPhase: "Succeeded",
+    message: "job completed; not deleted (HookSucceeded): jobs.batch \"migrate\" is forbidden" };
+  const done = (phase: OperationState["phase"], resources: unknown[] = []) => state(phase, NEW, { message: "boom", syncResult: { revision: NEW, source, resources } } as never);
+  assert.deepEqual(syncErrorCondition(state("Running", NEW), undefined), []);
+  assert.deepEqual(syncErrorCondition(done("Succeeded"), undefined), []);
+  const failed = syncErrorCondition(done("Failed"), undefined);
+  assert.equal(failed[0]?.reason, "SyncFailed");
+  const undeleted = syncErrorCondition(done("Succeeded", [hook]), undefined);
+  assert.equal(undeleted[0]?.reason, "HookDeletionFailed");
+  assert.match(undeleted[0]?.message ?? "", /could not delete 1 hook object\(s\), left in the cluster: Job\/team\/migrate \(HookSucceeded\): jobs.batch "migrate" is forbidden/);
+  const both = syncErrorCondition(done("Failed", [hook]), undefined);
+  assert.equal(both[0]?.reason, "SyncFailed");
+  assert.match(both[0]?.message ?? "", /boom.*could not delete 1 hook object/);
+});
