@@ -31,7 +31,7 @@
 //   treeHash(repo, sha, "") covers everything.
 
 export { RepoCache } from "./repo-cache.ts";
-export type { GitRequestEvent, RepoCacheOptions, RepoCredentials } from "./repo-cache.ts";
+export type { GitRequestEvent, RepoCacheOptions, RepoCredentials } from "./types.ts";
 export type { SkippedSymlink } from "./materialize.ts";
 export { refusedEntryReason, standInTarget, type RefusedEntryReason } from "./refused-entries.ts";
 export { normalizeRepoURL } from "./url.ts";

@@ -9,6 +9,7 @@ import { join, posix, relative, sep, isAbsolute } from "node:path";
 import * as git from "isomorphic-git";
 import type { GitAuth } from "isomorphic-git";
 import type { Logger } from "pino";
+import type { GitRequestEvent, RepoCacheOptions, RepoCredentials } from "./types.ts";
 import { ComparisonError, ErrorReason } from "../errors.ts";
 import { classifyGitError, revisionNotFound } from "./errors.ts";
 import { createHttpClient, tlsFingerprint } from "./http-client.ts";
@@ -16,47 +17,6 @@ import { storeFs } from "./store-fs.ts";
 import { materializeCommit, UnsafeTreeError, type SkippedSymlink } from "./materialize.ts";
 import { TreeCache } from "./trees.ts";
 import { parseRepoURL, repoDirName, type ParsedRepoURL } from "./url.ts";
-
-export interface RepoCredentials {
-  username?: string;
-  password?: string;
-  bearerToken?: string;
-  tls?: RepoTls;
-}
-
-/** TLS settings of a repository's credentials (PEM text, as in the Secret). */
-export interface RepoTls {
-  /** CA certificates trusted in addition to Node's defaults. */
-  caData?: string;
-  /** Client certificate (and any intermediates) for mutual TLS, with its unencrypted private key. */
-  certData?: string;
-  keyData?: string;
-  /** Skip verification of the server's certificate. */
-  insecure?: boolean;
-}
-
-export interface GitRequestEvent {
-  repo: string;
-  type: "ls-remote" | "fetch" | "checkout";
-  durationMs: number;
-  ok: boolean;
-}
-
-export interface RepoCacheOptions {
-  cacheDir: string;
-  /** Deadline of one ref listing or fetch, all HTTP round trips included. Default 60 s. */
-  fetchTimeoutMs?: number;
-  /** How long a resolved ref is reused without asking the server; default 0 = ask every time but dedupe concurrent calls. */
-  lsRemoteTtlMs?: number;
-  /** Checkout directories kept on disk (least recently used beyond this are removed). Default 64. */
-  maxCheckouts?: number;
-  /** A checkout handed out this recently is never evicted, so a renderer is not pulled from under. Default 60 s. */
-  checkoutGraceMs?: number;
-  /** Cap on the bytes one ref listing or fetch may download. Default 1 GiB. */
-  maxFetchBytes?: number;
-  onRequest?: (e: GitRequestEvent) => void;
-  logger?: Logger;
-}
 
 interface RemoteRefs {
   /** Full ref name → commit SHA (annotated tags already peeled). */
