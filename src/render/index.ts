@@ -183,7 +183,7 @@ export { parseManifests } from "./manifests.ts";
 export { RenderCache, renderCacheKey, type RenderCacheOptions, type RenderCacheStats, type TreeHash } from "./cache.ts";
 export { HelmRepositories, type HelmRepoCredentials, type HelmRepositoriesOptions } from "./helm-repo.ts";
 export { mapHelmHooks } from "./helm-hooks.ts";
-export { PINNED_TOOL_VERSIONS } from "./exec.ts";
+export { PINNED_TOOL_VERSIONS, findRenderTools, findTool, type FoundTool, type RenderTool } from "./tools.ts";
 
 /** As Argo CD decides: a kustomization file makes it Kustomize, a Chart.yaml Helm, anything else a directory. */
 export async function detectSourceType(checkoutDir: string, path: string): Promise<SourceType> {
