@@ -1,8 +1,9 @@
 // Rendering: from a checkout (or a Helm repository) and an Application source to the desired objects. One
 // renderer per source type (directory.ts, kustomize.ts, helm.ts) behind one function, and a render cache keyed
 // by content (cache.ts). Does I/O on the checkout, runs helm/kustomize on private copies (workspace.ts) and
-// fetches charts from Helm repositories (helm-repo.ts); never talks to the cluster. Must not import
-// controller, cluster or sync.
+// fetches charts from Helm repositories (helm-repo.ts); never talks to the cluster. Which helm and kustomize
+// binaries run is decided by tools.ts, for the controller (through Config) and the CLI alike; request and
+// result types live in types.ts. Must not import controller, cluster or sync.
 import { execFile } from "node:child_process";
 import { access, lstat, mkdtemp, readdir, realpath, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
