@@ -12,6 +12,7 @@ import type { KubeObject } from "../src/api/index.ts";
 import { ensureControlPlaneBinaries, startControlPlane } from "../test/support/control-plane.ts";
 import { startGitServer } from "../test/support/git-server.ts";
 import { TestKube, eventually } from "../test/support/kube.ts";
+import { ensureTools } from "../test/support/tools.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const say = (text: string) => process.stdout.write(`${text}\n`);
@@ -22,6 +23,10 @@ interface AppView { status?: { sync?: { status?: string; revision?: string }; he
 
 step("Local control plane (etcd, kube-apiserver, controller manager, scheduler, kwok nodes; the first run builds them from the Go module proxy, ~15 minutes)");
 await ensureControlPlaneBinaries((line) => say(`  ${line}`));
+// Built (or found) here so that the controller below and a later `tack render` both find the pinned helm and
+// kustomize in the set-up's tools cache (src/render/tools.ts), with nothing added to PATH. The sample app is a
+// plain directory, so the demo goes on without them.
+say(`  helm and kustomize: ${await ensureTools().then((t) => t.dir, (err: unknown) => `not available, Kustomize and Helm sources will fail (${(err as Error).message.split("\n", 1)[0]})`)}`);
 const cp = await startControlPlane({ auditLog: false });
 say(`  API server ${cp.server}`);
 const git = await startGitServer();

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NAMESPACE_NAME } from "./cluster/scope.ts";
+import { findTool } from "./render/tools.ts";
 
 const seconds = (def: number) => z.coerce.number().positive().default(def);
 const list = z.string().transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean));
@@ -32,7 +33,10 @@ export const ConfigSchema = z.object({
   /** HTTP port for /metrics, /healthz, /readyz (0 picks a free port). */
   httpPort: z.coerce.number().int().min(0).max(65535).default(8080),
   httpHost: z.string().default("0.0.0.0"),
-  /** Where Git object stores and checkouts are cached. */
+  /**
+   * The controller's own cache: Git object stores, checkouts and the render cache (TACK_CACHE_DIR). Not the
+   * set-up's build cache of helm, kustomize and the control plane, which is TACK_BUILD_CACHE_DIR.
+   */
   cacheDir: z.string().default(join(tmpdir(), "tack-cache")),
   /** Largest rendered manifest per app, in bytes (Argo CD's default is 10 MB too). */
   maxManifestBytes: z.coerce.number().int().positive().default(10 * 1024 * 1024),
@@ -54,7 +58,10 @@ export const ConfigSchema = z.object({
   pruneGuardPercent: z.coerce.number().min(0).max(100).default(50),
   /** Grace period for in-flight work on SIGTERM before exiting anyway. */
   shutdownGraceSeconds: seconds(25),
-  /** helm and kustomize: a path, or a name looked up on PATH. */
+  /**
+   * helm and kustomize: a path, or a name looked up on PATH. When neither flag nor environment names one,
+   * loadConfig finds it as `tack render` does (render/tools.ts: PATH, TACK_TOOLS_BIN, the pinned tools cache).
+   */
   helmBinary: z.string().min(1).default("helm"),
   kustomizeBinary: z.string().min(1).default("kustomize"),
   /** Build kustomizations with `kustomize build` or `kubectl kustomize`. */
@@ -138,6 +145,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[] = [])
     if (value === undefined) throw new ConfigError(`flag --${match[1]} needs a value`);
     raw[key] = value;
   }
+  // Found here, once, so that the controller runs the same binaries `tack render` would.
+  raw.helmBinary ??= findTool("helm", { env }).binary;
+  raw.kustomizeBinary ??= findTool("kustomize", { env }).binary;
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${kebab(String(issue.path[0] ?? ""))}: ${issue.message}`);
@@ -153,5 +163,9 @@ export function revisionCacheMs(config: Pick<Config, "revisionCacheSeconds" | "r
 
 export function configHelp(): string {
   const lines = Object.entries(ENV_KEYS).map(([envKey, key]) => `  --${kebab(key).padEnd(32)} ${envKey}`);
-  return ["Settings (flag, or environment variable):", ...lines].join("\n");
+  return [
+    "Settings (flag, or environment variable):", ...lines, "",
+    "helm and kustomize, when no flag or variable names them: PATH, then TACK_TOOLS_BIN, then the pinned tools",
+    "that hack/tools/build.sh builds into ${TACK_BUILD_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tack}/tools.",
+  ].join("\n");
 }

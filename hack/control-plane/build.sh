@@ -5,7 +5,9 @@
 # last line of stdout.
 #
 #   TACK_CONTROL_PLANE_BIN=DIR   use ready binaries from DIR (as envtest's KUBEBUILDER_ASSETS); nothing is built
-#   TACK_CACHE_DIR=DIR           cache root (default: ${XDG_CACHE_HOME:-$HOME/.cache}/tack)
+#   TACK_BUILD_CACHE_DIR=DIR     cache root (default: ${XDG_CACHE_HOME:-$HOME/.cache}/tack). TACK_CACHE_DIR is read in
+#                                its place when it is unset, as before; that name now means only the controller's own
+#                                cache (--cache-dir).
 #   --only NAME[,NAME]           build only these binaries (default: all five)
 set -euo pipefail
 
@@ -35,7 +37,10 @@ kwok_version=$(module_version "$here/kwok/go.mod" sigs.k8s.io/kwok)
   exit 1
 }
 
-cache_root=${TACK_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tack}
+if [[ -z "${TACK_BUILD_CACHE_DIR:-}" && -n "${TACK_CACHE_DIR:-}" ]]; then
+  log "TACK_CACHE_DIR as the build cache is deprecated: set TACK_BUILD_CACHE_DIR=$TACK_CACHE_DIR instead"
+fi
+cache_root=${TACK_BUILD_CACHE_DIR:-${TACK_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tack}}
 out="$cache_root/control-plane/kubernetes-$k8s_version-etcd-$etcd_version-kwok-$kwok_version"
 mkdir -p "$out"
 

@@ -4,7 +4,9 @@
 # Prints the directory that holds them on its last line of stdout. The Dockerfile installs the same versions.
 #
 #   TACK_TOOLS_BIN=DIR    use ready binaries from DIR; nothing is built
-#   TACK_CACHE_DIR=DIR    cache root (default: ${XDG_CACHE_HOME:-$HOME/.cache}/tack)
+#   TACK_BUILD_CACHE_DIR=DIR  cache root (default: ${XDG_CACHE_HOME:-$HOME/.cache}/tack); Tack's lookup of helm and
+#                         kustomize (src/render/tools.ts) searches it too. TACK_CACHE_DIR is read in its place when it
+#                         is unset, as before; that name now means only the controller's own cache (--cache-dir).
 #   --only NAME[,NAME]    build only these tools (default: helm,kustomize)
 #   --print-versions      print NAME=VERSION lines and exit (read by the Dockerfile snippet and test/support/tools.ts)
 set -euo pipefail
@@ -30,7 +32,10 @@ if [[ -n "${TACK_TOOLS_BIN:-}" ]]; then
   exit 0
 fi
 
-cache_root=${TACK_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tack}
+if [[ -z "${TACK_BUILD_CACHE_DIR:-}" && -n "${TACK_CACHE_DIR:-}" ]]; then
+  log "TACK_CACHE_DIR as the build cache is deprecated: set TACK_BUILD_CACHE_DIR=$TACK_CACHE_DIR instead"
+fi
+cache_root=${TACK_BUILD_CACHE_DIR:-${TACK_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tack}}
 out="$cache_root/tools/helm-$helm_version-kustomize-$kustomize_version"
 mkdir -p "$out"
 

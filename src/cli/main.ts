@@ -71,7 +71,7 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case "controller": return runController(rest);
     case "health": return runHealthCommand(rest, io);
-    case "render": return runRenderCommand(rest, io);
+    case "render": return runRenderCommand(rest, { ...io, env: process.env });
     case "app": return runAppCommand(rest, appIO());
     case "diff": return runDiffCommand(rest, appIO());
     case "version": case "--version": io.stdout(`${VERSION}\n`); return 0;

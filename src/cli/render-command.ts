@@ -7,11 +7,13 @@ import { dump, load } from "js-yaml";
 import type { ApplicationSource, KubeObject } from "../api/index.ts";
 import { ApplicationSourceSchema } from "../api/index.ts";
 import { TackError, errorMessage } from "../errors.ts";
-import { DEFAULT_RENDER_TIMEOUT_MS, render, type RenderOptions } from "../render/index.ts";
+import { DEFAULT_RENDER_TIMEOUT_MS, findRenderTools, render, type RenderOptions } from "../render/index.ts";
 
 export interface RenderCommandIO {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
+  /** Where helm and kustomize are looked up when no flag names them (render/tools.ts). Without it: PATH only, at run time. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 const USAGE = `Usage: tack render [DIR] [flags]
@@ -43,8 +45,9 @@ Source flags (mirror spec.source):
 Render flags (as the controller's settings):
   --kube-version V           the cluster's version for Helm's .Capabilities (e.g. 1.36.0)
   --api-versions LIST        comma-separated API versions for .Capabilities.APIVersions (repeatable)
-  --helm-binary PATH         default: helm on PATH
-  --kustomize-binary PATH    default: kustomize on PATH
+  --helm-binary PATH         default: $TACK_HELM_BINARY, else helm on PATH, else TACK_TOOLS_BIN, else the pinned
+                             helm that hack/tools/build.sh built into its cache (see 'tack controller --help')
+  --kustomize-binary PATH    default: the same lookup for kustomize ($TACK_KUSTOMIZE_BINARY first)
   --allow-remote-bases       let kustomizations use remote bases
   --timeout SECONDS          per tool run (default ${DEFAULT_RENDER_TIMEOUT_MS / 1000})
   --max-manifest-bytes N     bound on the rendered output (default 10485760)
@@ -213,10 +216,13 @@ export async function runRenderCommand(args: string[], io: RenderCommandIO): Pro
     if (helm) source.helm = { ...source.helm, ...helm };
     if (kustomize) source.kustomize = { ...source.kustomize, ...kustomize };
     if (directory) source.directory = { ...source.directory, ...directory };
+    const options = io.env
+      ? { ...p.options, ...findRenderTools({ helm: p.options.helmBinary, kustomize: p.options.kustomizeBinary, env: io.env }) }
+      : p.options;
     const result = await render({
       checkoutDir: source.chart ? undefined : checkoutDir, source, maxBytes: p.maxBytes,
       appName: name ?? (dirReal.split(sep).pop() || "app"), destinationNamespace: namespace,
-      kubeVersion: p.kubeVersion, apiVersions: p.apiVersions.length ? p.apiVersions : undefined, options: p.options,
+      kubeVersion: p.kubeVersion, apiVersions: p.apiVersions.length ? p.apiVersions : undefined, options,
     });
     io.stdout(toYamlStream(sortObjects(result.objects)));
     return 0;

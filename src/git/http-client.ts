@@ -11,7 +11,7 @@ import { getCACertificates } from "node:tls";
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from "isomorphic-git";
 import { Agent, buildConnector } from "undici";
 import { FetchTooLargeError, TlsConfigError } from "./errors.ts";
-import type { RepoTls } from "./repo-cache.ts";
+import type { RepoTls } from "./types.ts";
 
 export interface HttpClientOptions {
   readonly signal: AbortSignal;

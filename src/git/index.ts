@@ -2,6 +2,13 @@
 // refs), fetching into one bare object store per repository under the cache dir, writing read-only
 // checkouts of a commit, tree hashes for render-cache keys and commit metadata for status history.
 //
+// One entry point, RepoCache (repo-cache.ts), over parts that each own one concern: store.ts (object stores
+// and what they hold), refs.ts (ref listings and revision lookup), fetch.ts, checkouts.ts (writing, sharing
+// and evicting checkouts), commit-reads.ts (tree hashes, commit metadata), credentials.ts (which credentials,
+// how they reach the server, what errors may say), operations.ts (deadline, HTTP client, timing), over
+// http-client.ts (fetch with TLS settings and a byte cap), materialize.ts, trees.ts and store-fs.ts.
+// Public types live in types.ts.
+//
 // Must not import: cluster/ (it never talks to the Kubernetes API: credentials come in as plain values),
 // controller/, render/, or anything that reads process.env. It may import errors.ts and redact.ts.
 //
@@ -31,7 +38,7 @@
 //   treeHash(repo, sha, "") covers everything.
 
 export { RepoCache } from "./repo-cache.ts";
-export type { GitRequestEvent, RepoCacheOptions, RepoCredentials } from "./repo-cache.ts";
+export type { GitRequestEvent, RepoCacheOptions, RepoCredentials } from "./types.ts";
 export type { SkippedSymlink } from "./materialize.ts";
 export { refusedEntryReason, standInTarget, type RefusedEntryReason } from "./refused-entries.ts";
 export { normalizeRepoURL } from "./url.ts";

@@ -11,7 +11,7 @@
 import { createHash } from "node:crypto";
 import { stringify } from "safe-stable-stringify";
 import type { KubeObject } from "../api/index.ts";
-import type { RenderRequest, RenderResult } from "./index.ts";
+import type { RenderRequest, RenderResult } from "./types.ts";
 
 /** The git tree hash (object id) of a repo-relative path at the revision being rendered; undefined when absent. */
 export type TreeHash = (repoRelativePath: string) => Promise<string | undefined>;

@@ -4,17 +4,14 @@ import { spawn } from "node:child_process";
 import { ComparisonError, ErrorReason } from "../errors.ts";
 import { redactSecrets } from "../redact.ts";
 import { decodeUtf8 } from "./manifests.ts";
+import { PINNED_TOOL_VERSIONS } from "./tools.ts";
 
 export type ToolName = "helm" | "kustomize" | "kubectl";
 
-/** The versions the project pins (hack/tools/build.sh builds them; the Dockerfile installs them). */
-export const PINNED_TOOL_VERSIONS: Readonly<Record<ToolName, string>> = Object.freeze({
-  helm: "v3.22.0", kustomize: "v5.8.2", kubectl: "any (kubectl kustomize)",
-});
-
+// The pinned build that hack/tools/build.sh makes is found without help (tools.ts); the hint says so.
 const INSTALL_HINT: Record<ToolName, string> = {
-  helm: `install helm ${PINNED_TOOL_VERSIONS.helm} (go install helm.sh/helm/v3/cmd/helm@${PINNED_TOOL_VERSIONS.helm}, or 'bash hack/tools/build.sh' which prints a directory holding it) and put it on PATH or pass its path in the render options (--helm-binary)`,
-  kustomize: `install kustomize ${PINNED_TOOL_VERSIONS.kustomize} (go install sigs.k8s.io/kustomize/kustomize/v5@${PINNED_TOOL_VERSIONS.kustomize}, or 'bash hack/tools/build.sh') and put it on PATH or pass its path in the render options (--kustomize-binary)`,
+  helm: `install helm ${PINNED_TOOL_VERSIONS.helm} (go install helm.sh/helm/v3/cmd/helm@${PINNED_TOOL_VERSIONS.helm}, or 'bash hack/tools/build.sh', whose build Tack finds by itself) and put it on PATH, or name it with --helm-binary or TACK_HELM_BINARY`,
+  kustomize: `install kustomize ${PINNED_TOOL_VERSIONS.kustomize} (go install sigs.k8s.io/kustomize/kustomize/v5@${PINNED_TOOL_VERSIONS.kustomize}, or 'bash hack/tools/build.sh', whose build Tack finds by itself) and put it on PATH, or name it with --kustomize-binary or TACK_KUSTOMIZE_BINARY`,
   kubectl: "install kubectl and put it on PATH, or configure the kustomize binary instead",
 };
 

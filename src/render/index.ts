@@ -1,84 +1,27 @@
 // Rendering: from a checkout (or a Helm repository) and an Application source to the desired objects. One
 // renderer per source type (directory.ts, kustomize.ts, helm.ts) behind one function, and a render cache keyed
 // by content (cache.ts). Does I/O on the checkout, runs helm/kustomize on private copies (workspace.ts) and
-// fetches charts from Helm repositories (helm-repo.ts); never talks to the cluster. Must not import
-// controller, cluster or sync.
+// fetches charts from Helm repositories (helm-repo.ts); never talks to the cluster. Which helm and kustomize
+// binaries run is decided by tools.ts, for the controller (through Config) and the CLI alike; request and
+// result types live in types.ts. Must not import controller, cluster or sync.
 import { execFile } from "node:child_process";
 import { access, lstat, mkdtemp, readdir, realpath, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, sep } from "node:path";
 import { promisify } from "node:util";
-import type { ApplicationSource, KubeObject } from "../api/index.ts";
 import { ComparisonError, ErrorReason, InvalidSpecError } from "../errors.ts";
 import { renderDirectory } from "./directory.ts";
 import { renderHelm } from "./helm.ts";
 import { HelmRepositories, type HelmRepoCredentials } from "./helm-repo.ts";
 import { renderKustomize, KUSTOMIZATION_FILES } from "./kustomize.ts";
 import { resolveInside } from "./paths.ts";
+import type { RenderOptions, RenderRequest, RenderResult, SourceType } from "./types.ts";
 import { Workspace } from "./workspace.ts";
 
-export type SourceType = "Directory" | "Kustomize" | "Helm";
+export type { RenderOptions, RenderRequest, RenderResult, SourceType } from "./types.ts";
 
 /** Argo CD's exec timeout for config management tools (ARGOCD_EXEC_TIMEOUT). */
 export const DEFAULT_RENDER_TIMEOUT_MS = 90_000;
-
-/** How renders run: binaries, limits, remote access. One object for the process (from Config), shared by all renders. */
-export interface RenderOptions {
-  /** helm binary: a path, or a name looked up on PATH. Default "helm". */
-  helmBinary?: string;
-  /** kustomize binary. Default "kustomize". */
-  kustomizeBinary?: string;
-  /** kubectl binary, used when kustomizeBuildWith is "kubectl". Default "kubectl". */
-  kubectlBinary?: string;
-  /** Build with `kustomize build` (default) or `kubectl kustomize`. `kustomize edit` (spec overrides) needs kustomize either way. */
-  kustomizeBuildWith?: "kustomize" | "kubectl";
-  /** Extra `kustomize build` flags (Argo CD's kustomize.buildOptions). */
-  kustomizeBuildOptions?: string[];
-  /** Let kustomizations use remote bases (they leave the repository; results are then never cached). Default false. */
-  allowRemoteBases?: boolean;
-  /** Time limit of each tool run. Default 90 s. */
-  timeoutMs?: number;
-  /** Cache of chart archives and built dependencies. Default: <os tmp>/tack-render-cache. */
-  cacheDir?: string;
-  /** Where workspaces are made. Default: the OS temp dir. */
-  tmpDir?: string;
-  /** Charts from Helm repositories and chart dependencies. Default: one shared instance per cacheDir, no credentials. */
-  helmRepositories?: HelmRepositories;
-}
-
-export interface RenderRequest {
-  /** The checkout (read-only, never written). Required unless source.chart names a chart of a Helm repository. */
-  checkoutDir?: string;
-  source: ApplicationSource;
-  /** Bound on the rendered manifest size, in bytes. */
-  maxBytes: number;
-  /** The Application's name: Helm's default release name. */
-  appName: string;
-  destinationNamespace: string | undefined;
-  /** The destination's version and served API versions (from discovery), for Helm's capabilities. */
-  kubeVersion?: string;
-  apiVersions?: string[];
-  signal?: AbortSignal;
-  /** Binaries, timeouts, caches (see RenderOptions). */
-  options?: RenderOptions;
-  /** The Application's namespace and the resolved revision: $ARGOCD_APP_NAMESPACE / $ARGOCD_APP_REVISION in kustomize images and labels. */
-  appNamespace?: string;
-  revision?: string;
-}
-
-export interface RenderResult {
-  sourceType: SourceType;
-  objects: KubeObject[];
-  /**
-   * Repo-relative paths (posix; "" is the root) whose content the render depended on: the render cache's key
-   * covers exactly these (git tree hashes). Absent for charts from a Helm repository.
-   */
-  reads?: string[];
-  /** false: the render depended on something outside the repository (a remote kustomize base); do not cache. */
-  cacheable?: boolean;
-  /** For a chart from a Helm repository: the version targetRevision resolved to (the app's revision). */
-  chartVersion?: string;
-}
 
 const defaultRepos = new Map<string, HelmRepositories>();
 
@@ -241,7 +184,7 @@ export { parseManifests } from "./manifests.ts";
 export { RenderCache, renderCacheKey, type RenderCacheOptions, type RenderCacheStats, type TreeHash } from "./cache.ts";
 export { HelmRepositories, type HelmRepoCredentials, type HelmRepositoriesOptions } from "./helm-repo.ts";
 export { mapHelmHooks } from "./helm-hooks.ts";
-export { PINNED_TOOL_VERSIONS } from "./exec.ts";
+export { PINNED_TOOL_VERSIONS, findRenderTools, findTool, type FoundTool, type RenderTool } from "./tools.ts";
 
 /** As Argo CD decides: a kustomization file makes it Kustomize, a Chart.yaml Helm, anything else a directory. */
 export async function detectSourceType(checkoutDir: string, path: string): Promise<SourceType> {
