@@ -4,7 +4,7 @@
 # release download), as the project's own set-up does for the tests and the demo.
 FROM golang:1.26-bookworm AS tools
 COPY hack/tools/build.sh /src/hack/tools/build.sh
-RUN dir=$(TACK_CACHE_DIR=/cache bash /src/hack/tools/build.sh) && install -m 0755 "$dir/helm" "$dir/kustomize" /usr/local/bin/
+RUN dir=$(TACK_BUILD_CACHE_DIR=/cache bash /src/hack/tools/build.sh) && install -m 0755 "$dir/helm" "$dir/kustomize" /usr/local/bin/
 
 FROM node:24-bookworm-slim AS deps
 WORKDIR /app

@@ -12,7 +12,7 @@ import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
 import { ComparisonError, ErrorReason } from "../../src/errors.ts";
-import { RepoCache, type GitRequestEvent } from "../../src/git/index.ts";
+import { RepoCache, refusedEntryReason, type GitRequestEvent } from "../../src/git/index.ts";
 import { startGitServer, type GitServer } from "../support/git-server.ts";
 
 const PASSWORD = "canary-s3cret";
@@ -263,7 +263,7 @@ describe("RepoCache checkout", () => {
     assert.equal(err.terminal, true);
   });
 
-  it("writes symlinks that stay inside and leaves out those that escape", async () => {
+  it("writes symlinks that stay inside, and stand-ins nothing can read for those that escape", async () => {
     // TestRepo.commit writes regular files only, so the symlinks are committed with the git CLI.
     const linkRepo = await server.createRepo("links", { "base/cm.yaml": "kind: ConfigMap\n" });
     const { cache } = await harness();
@@ -290,8 +290,10 @@ describe("RepoCache checkout", () => {
     assert.equal(await readlink(join(dir, "app/base")), "../base");
     assert.equal(await readFile(join(dir, "app/base/cm.yaml"), "utf8"), "kind: ConfigMap\n");
     assert.equal(await readlink(join(dir, "a/up")), "..");
-    for (const gone of ["abs", "app/out", "sneaky"]) {
-      await assert.rejects(readlink(join(dir, gone)), { code: "ENOENT" }, gone);
+    // Never left out (a missing file would read as deleted from Git), never followed.
+    for (const [refused, reason] of [["abs", "absolute"], ["app/out", "outside"], ["sneaky", "outside"]] as const) {
+      assert.equal(refusedEntryReason(await readlink(join(dir, refused))), reason, refused);
+      await assert.rejects(readFile(join(dir, refused)), { code: "ENOTDIR" }, refused);
     }
     assert.deepEqual(
       cache.escapingSymlinks(dir).map((s) => [s.path, s.reason]),

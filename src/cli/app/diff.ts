@@ -19,7 +19,7 @@ import { comparable, differences } from "../../diff/index.ts";
 import { TackError } from "../../errors.ts";
 import { RepoCache, type RepoCredentials } from "../../git/index.ts";
 import { CREDENTIAL_SECRET_TYPES, pickCredentials } from "../../controller/credentials.ts";
-import { render } from "../../render/index.ts";
+import { findRenderTools, render, type RenderOptions } from "../../render/index.ts";
 import { flag, type Parsed } from "./args.ts";
 import type { CliIO, Session } from "./context.ts";
 import { CliError, explain } from "./errors.ts";
@@ -33,6 +33,8 @@ export interface DiffOptions {
   name: string;
   revision?: string;
   localDir?: string;
+  /** helm and kustomize, found as the controller finds them (render/tools.ts). */
+  tools?: RenderOptions;
 }
 
 export interface ResourceDiff {
@@ -46,7 +48,7 @@ export interface ResourceDiff {
 export async function diffCommand(parsed: Parsed, session: Session, io: CliIO, options: DiffOptions): Promise<number> {
   try {
     const c = colours(colourEnabled(flag(parsed, "color"), io.stdoutIsTTY, io.env));
-    const { diffs, label } = await computeDiff(session, options, flag(parsed, "repo-creds-namespace") ?? "tack-system");
+    const { diffs, label } = await computeDiff(session, { tools: findRenderTools({ env: io.env }), ...options }, flag(parsed, "repo-creds-namespace") ?? "tack-system");
     const changed = diffs.filter((d) => d.changed);
     for (const d of changed) io.stdout(formatDiff(d, label, c));
     io.stderr(changed.length === 0
@@ -90,7 +92,7 @@ export async function computeDiff(session: Session, options: DiffOptions, credsN
     const discovery = new Discovery(session.client);
     await discovery.refresh();
     const rendered = await render({ checkoutDir, source: renderSource, maxBytes: MAX_MANIFEST_BYTES, appName: app.metadata.name,
-      destinationNamespace: app.spec.destination?.namespace });
+      destinationNamespace: app.spec.destination?.namespace, ...(options.tools ? { options: options.tools } : {}) });
     const ref = { namespace: app.metadata.namespace, name: app.metadata.name };
     const { desired } = await prepareDesired(rendered.objects, ref, app.spec.destination?.namespace, discovery);
     const writer = new ClusterWriter(session.client);
