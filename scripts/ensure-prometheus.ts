@@ -1,4 +1,4 @@
-// Finds promtool and prometheus (Debian's `prometheus` package: DESIGN.md §4) for the alert-rule tests, and
+// Finds promtool and prometheus (Debian's `prometheus` package) for the alert-rule tests, and
 // installs the package with apt-get when they are missing and we are root. `apt-get update` runs only when
 // the install fails (a fresh machine's package lists may be empty or stale).
 //

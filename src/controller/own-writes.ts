@@ -18,8 +18,12 @@ const MAX_RETRY_MS = 5_000;
 /** Longer than a healthy watch's delay by orders of magnitude; short enough that a skipped version costs little. */
 const GIVE_UP_MS = 30_000;
 
+/** Versions of each app the informer delivered last: a write's event can arrive before the write's own response. */
+const RECENT_VERSIONS = 4;
+
 export class OwnWrites {
   readonly #written = new Map<string, Written>();
+  readonly #delivered = new Map<string, string[]>();
   readonly #clock: () => number;
 
   constructor(clock: () => number = Date.now) { this.#clock = clock; }
@@ -29,13 +33,22 @@ export class OwnWrites {
     const uid = written?.metadata.uid;
     const resourceVersion = written?.metadata.resourceVersion;
     if (!uid || !resourceVersion) return;
+    if (this.#delivered.get(key)?.includes(`${uid}/${resourceVersion}`)) {
+      this.#written.delete(key);   // the informer was quicker than the response: already caught up
+      return;
+    }
     this.#written.set(key, { uid, resourceVersion, writtenAt: this.#clock(), staleReads: 0 });
   }
 
   /** The informer delivered this version of the app: once it is ours, the informer has caught up. */
   observed(key: string, app: KubeObject): void {
+    const version = `${app.metadata.uid}/${app.metadata.resourceVersion}`;
+    const recent = this.#delivered.get(key) ?? [];
+    recent.push(version);
+    if (recent.length > RECENT_VERSIONS) recent.shift();
+    this.#delivered.set(key, recent);
     const known = this.#written.get(key);
-    if (known && known.uid === app.metadata.uid && known.resourceVersion === app.metadata.resourceVersion) this.#written.delete(key);
+    if (known && `${known.uid}/${known.resourceVersion}` === version) this.#written.delete(key);
   }
 
   /**
@@ -61,7 +74,10 @@ export class OwnWrites {
     return Math.min(FIRST_RETRY_MS * 2 ** Math.max(0, reads - 1), MAX_RETRY_MS);
   }
 
-  forget(key: string): void { this.#written.delete(key); }
+  forget(key: string): void {
+    this.#written.delete(key);
+    this.#delivered.delete(key);
+  }
 
   get size(): number { return this.#written.size; }
 }

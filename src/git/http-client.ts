@@ -78,7 +78,7 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
   };
 }
 
-// eslint-disable-next-line require-yield
+/** isomorphic-git reads every body as an async iterable of chunks: an empty response is one that yields none. */
 async function* emptyBody(): AsyncGenerator<Uint8Array> {}
 
 // ---- TLS -------------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 // outside the repository. Here a symlink is written only when it resolves inside the checkout; each of the
 // others (and each submodule, which Tack does not fetch) is written as a stand-in that nothing can read
 // (refused-entries.ts) and reported, so a renderer refuses a path that relied on one with a clear message
-// (DESIGN §3 rule 4) instead of reading the controller's own files, or reading the entry as deleted.
+// (docs/architecture.md, safety rule 4) instead of reading the controller's own files, or reading the entry as deleted.
 
 import { link, mkdir, realpath, symlink, unlink, writeFile } from "node:fs/promises";
 import { isAbsolute, join, posix, relative, sep } from "node:path";

@@ -100,7 +100,7 @@ async function walk(root: string, dir: string, appDir: string, recurse: boolean,
     let full = join(dir, entry.name);
     let isDir = entry.isDirectory();
     if (entry.isSymbolicLink()) {
-      // A link is followed only when its target stays inside the checkout (DESIGN.md §3 rule 4). One that
+      // A link is followed only when its target stays inside the checkout (docs/architecture.md, safety rule 4). One that
       // cannot be followed is an error whenever its entry would have been read: skipped, the objects it
       // declared would read as deleted from Git, and prune would delete them.
       const target = await realpath(full).catch(() => undefined);

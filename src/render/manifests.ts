@@ -1,5 +1,5 @@
 // Parsing of manifest text into objects, bounded: js-yaml shares aliased nodes instead of copying them, so
-// an alias bomb costs little to load but explodes when serialised (DESIGN.md §4: 432 bytes → 269 MB). The
+// an alias bomb costs little to load but explodes when serialised (docs/architecture.md §5: a few hundred bytes → hundreds of MB). The
 // expanded size is counted right after the parse, before anything walks or serialises the result.
 import { loadAll, YAML11_SCHEMA, mergeTag, YAMLException } from "js-yaml";
 import { isKubeObject, type KubeObject } from "../api/index.ts";

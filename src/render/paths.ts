@@ -1,4 +1,4 @@
-// Resolution of paths taken from an Application spec: always inside the checkout (DESIGN.md §3 rule 4). And the
+// Resolution of paths taken from an Application spec: always inside the checkout (docs/architecture.md, safety rule 4). And the
 // one way a renderer reports a symlink it cannot follow, so no path is ever skipped as if it were not in Git.
 import { lstat, readlink, realpath } from "node:fs/promises";
 import { isAbsolute, join, normalize, relative, resolve, sep } from "node:path";

@@ -1,5 +1,5 @@
 // A canary secret value placed in a repository credential, a Secret manifest and a Helm parameter appears in no
-// log line, Event, condition or status, metric, diff or CLI output (DESIGN.md §3 rule 6): one test greps them all.
+// log line, Event, condition or status, metric, diff or CLI output (docs/architecture.md, safety rule 6): one test greps them all.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { startTestCluster, type TestCluster } from "../support/cluster.ts";

@@ -1,13 +1,14 @@
 // Stage "operate": acts on the operation decision (decide-operation.ts). Starting an operation records it in status
 // before the first write, so a controller killed mid-sync resumes it (safety rule 9); each reconcile then runs one
 // step of the sync engine from the results recorded in status, and the last step finishes the operation.
-import type { Application, AppProjectSpec, Operation, OperationState } from "../../api/index.ts";
-import { OperationPhase } from "../../api/index.ts";
+import { stringify } from "safe-stable-stringify";
+import type { Application, AppProjectSpec, Operation, OperationState, ResourceResult } from "../../api/index.ts";
+import { keyString, OperationPhase } from "../../api/index.ts";
 import type { RepoCredentials } from "../../git/index.ts";
 import { assessHealth } from "../../health/index.ts";
 import { completesInOneStep, runSyncStep } from "../../sync/engine.ts";
 import { mayRetry, retryDelayMs } from "../../sync/policy.ts";
-import { changeSetOf, hookDeletionMessage, prunedMessage } from "../../sync/results.ts";
+import { changeSetOf, hookDeletionMessage, prunedMessage, ResultStatus } from "../../sync/results.ts";
 import type { TargetCluster } from "../clusters.ts";
 import type { ResourceComparison } from "../compare.ts";
 import { EventReason } from "../events.ts";
@@ -118,7 +119,7 @@ async function step(ctx: ReconcileContext, input: OperateInput, running: Operati
   });
   const current: OperationState = { ...running, message: engine.message,
     syncResult: { ...running.syncResult, revision, source: statusSource(spec.source), resources: engine.results } };
-  const after = sameTarget ? engine.after : undefined;
+  const after = sameTarget ? engine.after : afterOtherRevision(input.comparisons, target, engine.results, revision);
   if (engine.phase === "Running") {
     ctx.requeue(engine.requeueAfterMs ?? 2_000);
     return { operationState: current, ...(after ? { after } : {}), deployed: false };
@@ -134,6 +135,24 @@ async function step(ctx: ReconcileContext, input: OperateInput, running: Operati
   ctx.requeue(retrying ? retryDelayMs(retry, current.retryCount ?? 0) : 1);
   if (app.operation?.sync) await clearOperation(ctx);
   return { operationState: finished, ...(after ? { after } : {}), deployed: phase === OperationPhase.Succeeded && !op.sync?.dryRun };
+}
+
+/**
+ * A step of a sync to another revision than the one compared (a rollback, `--revision`) changes what the comparison
+ * saw: an object it wrote with another manifest, or pruned, no longer matches the compared revision. Said so now,
+ * rather than reporting Synced until the watch brings the written objects back.
+ */
+function afterOtherRevision(compared: ResourceComparison[], written: Loaded, results: readonly ResourceResult[], revision: string): ResourceComparison[] {
+  const manifests = new Map(written.desired.map((d) => [keyString(d.key), stringify(d.desired)]));
+  const touched = new Map(results.filter((r) => !r.hookType && (r.status === ResultStatus.Synced || r.status === ResultStatus.Pruned))
+    .map((r) => [keyString({ group: r.group ?? "", kind: r.kind, namespace: r.namespace ?? "", name: r.name }), r.status]));
+  return compared.map((c) => {
+    const id = keyString(c.key);
+    const what = touched.get(id);
+    if (!c.desired || !c.inSync || what === undefined) return c;
+    if (what === ResultStatus.Synced && manifests.get(id) === stringify(c.desired)) return c;
+    return { ...c, inSync: false, message: `${what === ResultStatus.Pruned ? "pruned" : "written"} by the sync to ${short(revision)}` };
+  });
 }
 
 /** Ends an operation: its phase, message and time, the sync metric, and the Events that say how it went. */

@@ -69,3 +69,11 @@ test("the wait for the informer starts at 50 ms and doubles while it stays behin
   assert.equal(writes.isStale("apps/web", app("125")), true);
   assert.equal(writes.retryDelayMs("apps/web"), 50, "a new write starts the wait afresh");
 });
+
+test("a write whose watch event arrived before its own response is already caught up", () => {
+  const writes = new OwnWrites();
+  writes.observed("apps/web", app("400"));
+  writes.record("apps/web", app("400"));
+  assert.equal(writes.size, 0);
+  assert.equal(writes.isStale("apps/web", app("401")), false, "a later edit by someone else is current at once");
+});
