@@ -5,7 +5,7 @@ import type { Application, Operation } from "../../api/index.ts";
 import { Annotation, OperationPhase } from "../../api/index.ts";
 import { KubeApiError } from "../../cluster/index.ts";
 import { bool, flag, seconds, type Parsed } from "./args.ts";
-import { sleep, type CliIO, type Session } from "./context.ts";
+import { controllerNamespace, sleep, type CliIO, type Session } from "./context.ts";
 import { CliError, UsageError } from "./errors.ts";
 import { shortRevision, table } from "./format.ts";
 import { isAutomated, oneName } from "./view.ts";
@@ -105,7 +105,7 @@ async function followOperation(session: Session, io: CliIO, namespace: string, n
     }
     if (Date.now() >= until) {
       throw new CliError(`timed out after ${timeout}s waiting for the operation on ${namespace}/${name} (last: ${last}); ` +
-        `the controller may not be running: kubectl -n tack-system get pods`, 1);
+        `the controller may not be running: kubectl -n ${controllerNamespace(io.env)} get pods`, 1);
     }
     await sleep(io.pollIntervalMs ?? 1000);
   }
@@ -147,7 +147,7 @@ export async function refreshCommand(parsed: Parsed, session: Session, io: CliIO
       return 0;
     }
     if (Date.now() >= until) {
-      throw new CliError(`the controller has not taken the refresh of ${session.namespace}/${name} within ${timeout}s; is it running? (kubectl -n tack-system get pods)`, 1);
+      throw new CliError(`the controller has not taken the refresh of ${session.namespace}/${name} within ${timeout}s; is it running? (kubectl -n ${controllerNamespace(io.env)} get pods)`, 1);
     }
     await sleep(io.pollIntervalMs ?? 1000);
   }
