@@ -7,7 +7,7 @@ import { KubeApiError } from "../../cluster/index.ts";
 import { bool, flag, seconds, type Parsed } from "./args.ts";
 import { controllerNamespace, sleep, type CliIO, type Session } from "./context.ts";
 import { CliError, UsageError } from "./errors.ts";
-import { shortRevision, table } from "./format.ts";
+import { operationOutcome, operationPhase, shortRevision, table, timestampWithAge } from "./format.ts";
 import { isAutomated, oneName } from "./view.ts";
 
 /** Added by `tack app delete` (cascade): the controller deletes the app's resources, then removes it. */
@@ -31,7 +31,7 @@ function deadline(timeoutSeconds: number | undefined): number {
 function operationInProgress(app: Application): string | undefined {
   if (app.operation?.sync) return `a sync requested by ${app.operation.initiatedBy?.username ?? "someone"} is waiting for the controller`;
   const state = app.status?.operationState;
-  if (state?.phase === OperationPhase.Running) return `a sync is running since ${state.startedAt ?? "?"}`;
+  if (state?.phase === OperationPhase.Running) return `a sync is running since ${timestampWithAge(state.startedAt) || "?"}`;
   return undefined;
 }
 
@@ -90,7 +90,8 @@ async function followOperation(session: Session, io: CliIO, namespace: string, n
       const problem = app.status?.conditions?.find((c) => (c.type === "InvalidSpecError" || c.type === "ComparisonError") && c.status === "True");
       say(problem ? `waiting for the controller: ${problem.type}: ${problem.message ?? problem.reason ?? ""}` : "waiting for the controller to start the operation");
     } else {
-      say(`${ours.phase}${ours.message ? `: ${ours.message}` : ""}`);
+      const outcome = operationOutcome(ours);
+      say(`${operationPhase(ours)}${outcome ? `: ${outcome}` : ""}`);
       if (TERMINAL.has(ours.phase) && !app.operation?.sync) {
         const results = ours.syncResult?.resources ?? [];
         if (results.length > 0) {
@@ -98,7 +99,8 @@ async function followOperation(session: Session, io: CliIO, namespace: string, n
             results.map((r) => [r.group ?? "", r.kind, r.namespace ?? "", r.name, r.status, r.message ?? ""])));
         }
         // The full commit: what was deployed, checkable against `git log`, even when the branch moved on since.
-        io.stdout(`Operation ${ours.phase}${ours.syncResult?.revision ? ` at ${ours.syncResult.revision}` : ""}: ${ours.message ?? ""}\n`);
+        const what = ours.operation?.sync?.dryRun ? "Dry run" : "Operation";
+        io.stdout(`${what} ${ours.phase}${ours.syncResult?.revision ? ` at ${ours.syncResult.revision}` : ""}: ${outcome}\n`);
         if (ours.phase === OperationPhase.Succeeded) return 0;
         throw new CliError(`sync of ${namespace}/${name} ${ours.phase.toLowerCase()}: ${ours.message ?? "see tack app get " + name}`, 1);
       }
