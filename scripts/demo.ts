@@ -11,6 +11,7 @@ import { load } from "js-yaml";
 import type { KubeObject } from "../src/api/index.ts";
 import { startControlPlane, type ControlPlane } from "../test/support/control-plane.ts";
 import { startGitServer, type GitServer } from "../test/support/git-server.ts";
+import { ensureTools } from "../test/support/tools.ts";
 import { TestKube, eventually } from "../test/support/kube.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -104,9 +105,14 @@ try {
   await kube.installCrds();
   await kube.createNamespace("tack-system");
 
+  step("Render tools: the pinned helm and kustomize, for the Helm and Kustomize examples (built once on first use)");
+  const tools = await ensureTools();
+  say(`  ${tools.dir}`);
+
   step("Controller: tack controller (warnings and errors are shown here)");
   controller = spawn(process.execPath, [join(ROOT, "src/cli/main.ts"), "controller", "--http-port=0", "--http-host=127.0.0.1", `--cache-dir=${cacheDir}`, "--log-level=warn"],
-    { env: { ...process.env, KUBECONFIG: cp.kubeconfigPath, TACK_NAMESPACE: "tack-system" }, stdio: ["ignore", "pipe", "pipe"] });
+    { env: { ...process.env, KUBECONFIG: cp.kubeconfigPath, TACK_NAMESPACE: "tack-system", TACK_HELM_BINARY: tools.helm, TACK_KUSTOMIZE_BINARY: tools.kustomize },
+      stdio: ["ignore", "pipe", "pipe"] });
   controller.stdout!.on("data", quietWhenStopping((chunk) => process.stdout.write(chunk)));
   controller.stderr!.on("data", quietWhenStopping((chunk) => process.stderr.write(chunk)));
 
