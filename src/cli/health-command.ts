@@ -28,9 +28,11 @@ Options:
                         json: one array of {file, apiVersion, kind, namespace, name, status, message};
                         status is null where no health rule applies
   --rules FILE          a ConfigMap manifest (like tack-health-rules) whose data holds custom health rules
+  --allow-degraded      exit 0 even when an object is Degraded (report only)
   -h, --help            show this help
 
-Exit status: 0 when every file was read, 2 when a file could not be read or parsed, or on a usage error.
+Exit status: 0 when every file was read and no object is Degraded; 1 when an object is Degraded (unless
+--allow-degraded), so that a CI step fails; 2 when a file could not be read or parsed, or on a usage error.
 `;
 
 interface Row {
@@ -50,10 +52,11 @@ interface Options {
   rulesFile?: string;
   files: string[];
   help: boolean;
+  allowDegraded: boolean;
 }
 
 function parseArgs(args: string[]): Options {
-  const options: Options = { format: "text", files: [], help: false };
+  const options: Options = { format: "text", files: [], help: false, allowDegraded: false };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] ?? "";
     const takeValue = (flag: string): string => {
@@ -64,6 +67,7 @@ function parseArgs(args: string[]): Options {
     if (arg === "-h" || arg === "--help") options.help = true;
     else if (arg === "-o" || arg === "--output") options.format = format(takeValue(arg));
     else if (arg.startsWith("-o=") || arg.startsWith("--output=")) options.format = format(arg.slice(arg.indexOf("=") + 1));
+    else if (arg === "--allow-degraded") options.allowDegraded = true;
     else if (arg === "--rules") options.rulesFile = takeValue(arg);
     else if (arg.startsWith("--rules=")) options.rulesFile = arg.slice("--rules=".length);
     else if (arg === "--") {
@@ -228,5 +232,10 @@ export async function runHealthCommand(args: string[], io: CommandIO): Promise<n
 
   if (options.format === "json") io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
   else if (lines.length > 0) io.stdout(`${lines.join("\n")}\n`);
-  return failed ? 2 : 0;
+  if (failed) return 2;
+  const degraded = rows.filter((r) => r.status === "Degraded").length;
+  if (degraded === 0 || options.allowDegraded) return 0;
+  // The objects are already listed on stdout; stderr says why the exit status is not 0.
+  io.stderr(`tack health: ${degraded} of ${rows.length} objects Degraded (--allow-degraded exits 0 anyway)\n`);
+  return 1;
 }

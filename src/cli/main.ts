@@ -11,7 +11,8 @@ const USAGE = `tack ${VERSION}: GitOps reconciliation for Kubernetes
 Usage:
   tack controller [flags]          run the controller (in-cluster, or with KUBECONFIG / --kubeconfig)
   tack render [DIR] [flags]        print the manifests the controller would render from a local directory
-  tack health [-o json] FILE...    health of the objects in YAML files, as the controller assesses it
+  tack health [-o json] FILE...    health of the objects in YAML files, as the controller assesses it;
+                                   exits 1 if one is Degraded (--allow-degraded: report only)
   tack app COMMAND                 operate Applications with your kubeconfig: list, get, history, diff,
                                    sync, refresh, rollback, wait, delete ('tack app --help')
   tack diff --local DIR --app NAME compare a local directory of manifests with the live Application

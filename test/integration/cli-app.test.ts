@@ -151,10 +151,24 @@ describe("tack app: reading", () => {
     const r = await app(["history", "web", "-n", NS]);
     assert.equal(r.code, 0, r.stderr);
     const head = (await webRepo.head()).slice(0, 7);
-    assert.match(r.stdout, new RegExp(`^ID\\s+DATE\\s+REVISION\\s+INITIATED BY\\n0\\s+\\S+\\s+${head} \\(main\\)\\s+automated`));
+    // The date as a person reads it: local time to the second and its offset, not RFC 3339 with milliseconds.
+    assert.match(r.stdout, new RegExp(`^ID\\s+DATE\\s+REVISION\\s+INITIATED BY\\n0\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d [+-]\\d\\d:\\d\\d\\s+${head} \\(main\\)\\s+automated`));
     const none = await app(["history", "manual", "-n", NS]);
     assert.equal(none.code, 0);
     assert.match(none.stderr, /No history for cli\/manual: it has never been synced/);
+  });
+});
+
+describe("tack app sync --dry-run", () => {
+  test("says what a sync would do and that nothing changed, never 'successfully synced'", async () => {
+    const r = await app(["sync", "web", "-n", NS, "--dry-run", "--timeout", "60"]);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const head = await webRepo.head();
+    assert.match(r.stdout, new RegExp(`Dry run Succeeded at ${head}: nothing was changed; a sync would apply \\d+ and prune 0 object\\(s\\)\\n$`));
+    assert.doesNotMatch(r.stdout + r.stderr, /successfully synced/);
+    const get = await app(["get", "web", "-n", NS]);
+    assert.match(get.stdout, /LAST OPERATION\nPhase:\s+Succeeded \(dry run\)\nMessage:\s+nothing was changed/);
+    assert.match(get.stdout, /Started:\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d \(\S+ ago\)/);
   });
 });
 

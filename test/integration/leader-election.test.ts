@@ -5,6 +5,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { startTestCluster, type TestCluster } from "../support/cluster.ts";
 import { TestKube, eventually } from "../support/kube.ts";
+import type { KubeClient, KubeRequest } from "../../src/cluster/index.ts";
 import { LeaderElector, microTime } from "../../src/cluster/lease.ts";
 
 const NS = "lease-test";
@@ -25,8 +26,33 @@ after(async () => {
   await cluster?.stop();
 });
 
+/** Lease requests an elector has finished (answered or failed): each one is an attempt it has made. */
+const attempts = new Map<string, number>();
+
+/**
+ * The test's client, counting each finished request under `identity`: a standby's attempts are otherwise
+ * invisible (it reads the Lease and, while it is held, writes nothing), and "it has tried and still does not
+ * lead" is what the tests mean by "it stays standby".
+ */
+function countingClient(identity: string): KubeClient {
+  const client = kube.client;
+  const request = <T>(options: KubeRequest): Promise<T> => client.request<T>(options).finally(() => {
+    attempts.set(identity, (attempts.get(identity) ?? 0) + 1);
+  });
+  return new Proxy(client, {
+    get: (target, property) => (property === "request" ? request : Reflect.get(target, property, target)),
+  });
+}
+
+/** Resolves once `identity` has made `count` more attempts than it had made when this was called. */
+async function moreAttempts(identity: string, count: number): Promise<void> {
+  const from = attempts.get(identity) ?? 0;
+  await eventually(() => (attempts.get(identity) ?? 0) - from >= count,
+    { message: `${identity}: ${count} attempts on the Lease`, timeoutMs: 10_000, intervalMs: 20 });
+}
+
 function elector(name: string, identity: string, events: string[] = []): LeaderElector {
-  const e = new LeaderElector(kube.client, {
+  const e = new LeaderElector(countingClient(identity), {
     namespace: NS, name, identity, ...timing,
     onStartedLeading: () => events.push(`${identity} started`),
     onStoppedLeading: (reason) => events.push(`${identity} stopped: ${reason}`),
@@ -76,8 +102,8 @@ describe("leader election on a Lease", () => {
     await eventually(async () => a.isLeader(), { message: "replica-a leads", timeoutMs: 10_000 });
     const b = elector("failover", "replica-b");
     b.start();
-    await new Promise((r) => setTimeout(r, 1_500));
-    assert.equal(b.isLeader(), false);
+    await moreAttempts("replica-b", 2);
+    assert.equal(b.isLeader(), false, "replica-b tried twice and stays standby while replica-a renews");
     // Death: the process stops renewing and never releases.
     await a.stop({ release: false });
     const lastRenew = Date.parse((await getLease("failover")).spec.renewTime ?? "");
@@ -99,7 +125,9 @@ describe("leader election on a Lease", () => {
     await eventually(async () => a.isLeader(), { message: "replica-a leads", timeoutMs: 10_000 });
     const b = elector("release", "replica-b");
     b.start();
-    await new Promise((r) => setTimeout(r, 1_000));
+    // replica-b must have seen the Lease held before it is released, or it would only be starting up.
+    await moreAttempts("replica-b", 2);
+    assert.equal(b.isLeader(), false);
     const stopped = Date.now();
     await a.stop();
     assert.equal(a.isLeader(), false);

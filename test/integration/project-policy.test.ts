@@ -3,7 +3,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readAuditEvents } from "../support/cluster.ts";
-import { application, requestSync, waitForApp, startEnvironment } from "../support/kube.ts";
+import { application, eventually, requestSync, waitForApp, startEnvironment } from "../support/kube.ts";
 import { configMapYaml } from "../support/manifests.ts";
 
 const { cluster, git, kube, tack } = await startEnvironment();
@@ -112,7 +112,11 @@ describe("sync windows", () => {
     await waitForApp(kube, "w-deny", "web", (s) => s.sync?.status === "OutOfSync", "compared but not synced").catch(async (err: Error) => {
       throw new Error(`${err.message}: ${JSON.stringify((await kube.app("w-deny", "web"))?.status)}`);
     });
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // The controller records that it held the automated sync (Event SyncWindowClosed) once it has decided:
+    // from then on "not applied" is a decision, not a sync that has not happened yet.
+    await eventually(async () => (await kube.list("v1", "Event", "w-deny")).some((e) =>
+      e.reason === "SyncWindowClosed" && (e.involvedObject as { name?: string } | undefined)?.name === "web"),
+    { message: "w-deny/web: Event SyncWindowClosed" });
     assert.equal(await kube.get("v1", "ConfigMap", "w-deny", "c"), undefined, "automated sync held");
     await requestSync(kube, "w-deny", "web");
     const manualRefused = await waitForApp(kube, "w-deny", "web", (s) => s.operationState?.phase === "Failed", "manual sync refused");

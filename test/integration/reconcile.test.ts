@@ -155,10 +155,19 @@ describe("an Application on a plain-YAML repo", () => {
       syncPolicy: { automated: { prune: true, selfHeal: true } },
     }));
     await waitForSync("idle", "web", "Synced", await repo.head());
-    await tack.controller.queue.idle();
-    // Let any trailing watch events (our own writes echoing back) settle first.
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    await tack.controller.queue.idle();
+    // Count from the steady state, observed rather than slept for: the sync has ended Healthy (no health change
+    // left to write), and a reconcile pass leaves the Application's resourceVersion where it was (no status
+    // write of ours still on its way back through the watch).
+    await eventually(async () => {
+      const s = await appStatus("idle", "web");
+      return s?.operationState?.phase === "Succeeded" && s.health?.status === "Healthy";
+    }, { message: "idle/web: sync Succeeded and Healthy" });
+    await eventually(async () => {
+      const seen = (await kube.app("idle", "web"))?.metadata.resourceVersion;
+      tack.controller.queue.add("idle/web");
+      await tack.controller.queue.idle();
+      return seen !== undefined && (await kube.app("idle", "web"))?.metadata.resourceVersion === seen;
+    }, { message: "idle/web: a reconcile pass that writes nothing" });
     const isTack = (e: { userAgent?: string; verb: string }) => e.userAgent?.startsWith("tack-controller") && e.verb !== "watch";
     const before = (await readAuditEvents(cluster.auditLogPath)).filter(isTack).length;
     for (let i = 0; i < 100; i++) {

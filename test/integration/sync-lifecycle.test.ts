@@ -143,7 +143,16 @@ test("ignoreDifferences keeps an HPA-managed replicas field from showing as drif
       { ignoreDifferences: ignore, syncPolicy: { automated: { selfHeal: true }, syncOptions: [...options] } });
     await waitForApp(kube, ns, "web", phase("Succeeded"), "synced", 60_000);
     await hpaScale(ns);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // "No drift" is only news from a comparison that saw the scaled Deployment. The rollout to 4 available
+    // replicas comes after the spec change on the same watch, so once it is done the controller's cache holds
+    // the new spec; then one more reconcile, run to the end, is a comparison made with it.
+    await eventually(async () => {
+      const deploy = await kube.get("apps/v1", "Deployment", ns, "web");
+      const status = deploy?.status as { availableReplicas?: number; observedGeneration?: number } | undefined;
+      return status?.availableReplicas === 4 && status.observedGeneration === deploy?.metadata.generation;
+    }, { message: `${ns}: the Deployment scaled to 4 by the other field manager` });
+    tack.controller.queue.add(`${ns}/web`);
+    await tack.controller.queue.settled([`${ns}/web`], 10_000);
     const status = await waitForApp(kube, ns, "web", (s) => s.sync?.status === "Synced", "no drift reported");
     assert.equal(status.resources?.find((r) => r.kind === "Deployment")?.status, "Synced");
     // A sync of another change re-applies the Deployment only with RespectIgnoreDifferences keeping replicas.

@@ -45,6 +45,11 @@ after(async () => {
   await cluster?.stop();
 });
 
+/** How many pushes the webhook handler has accepted so far (it logs each before handing it on). */
+function webhookPushLogs(): number {
+  return tack.logs.lines.filter((line) => (JSON.parse(line) as { msg?: string }).msg === "webhook push").length;
+}
+
 function post(body: Buffer, headers: Record<string, string>): Promise<Response> {
   return fetch(`http://127.0.0.1:${tack.server.port}/api/webhook`, { method: "POST", body, headers: { "Content-Type": "application/json", ...headers } });
 }
@@ -75,9 +80,17 @@ for (const sample of samples) {
     text = text.split("refs/tags/v1.4.0").join(`refs/heads/${revision}`);
     const body = Buffer.from(text);
 
+    // The handler decides before it answers: a push it acts on is logged ("webhook push") and handed to the
+    // controller, which lists the repository's refs at once, all before the reply. So once the 401 is in,
+    // "nothing happened" can be checked on those signals without waiting; the accepted push below shows that
+    // the same signals do move.
+    const listings = git.serviceCount(ns, "ref-listing");
+    const pushesLogged = webhookPushLogs();
     const forged = await post(body, sample.forged(body));
     assert.equal(forged.status, 401, "forged signature refused");
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await tack.controller.queue.idle();
+    assert.equal(webhookPushLogs(), pushesLogged, "a forged push is not taken as a push");
+    assert.equal(git.serviceCount(ns, "ref-listing"), listings, "a forged push makes no ref listing");
     assert.notEqual((await appStatus(kube, ns, "web"))?.sync?.revision, pushed, "a forged push refreshes nothing");
 
     const sent = Date.now();
@@ -89,6 +102,8 @@ for (const sample of samples) {
     }, { timeoutMs: 1_000, intervalMs: 10, message: `${sample.flavour}: the pushed change in the API server` });
     const latency = Date.now() - sent;
     assert.ok(latency <= 1_000, `push to applied in ${latency} ms`);
+    assert.equal(webhookPushLogs(), pushesLogged + 1, "the signed push was taken as one push");
+    assert.ok(git.serviceCount(ns, "ref-listing") > listings, "the signed push listed the refs");
   });
 }
 

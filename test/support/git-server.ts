@@ -48,12 +48,34 @@ export interface TestRepo {
 
 export type FileChange = string | Uint8Array | { symlink: string } | null;
 
+export type GitService = "ref-listing" | "fetch" | "push";
+
+/** Which protocol step a request is, from its method, path and query (undefined: not a git request). */
+function gitService(method: string | undefined, rest: string | undefined, query: URLSearchParams): GitService | undefined {
+  if (rest === "/info/refs") {
+    const service = query.get("service");
+    if (service === "git-upload-pack") return "ref-listing";
+    if (service === "git-receive-pack") return "push";
+    return undefined;
+  }
+  if (method === "POST" && rest === "/git-upload-pack") return "fetch";
+  if (method === "POST" && rest === "/git-receive-pack") return "push";
+  return undefined;
+}
+
 export interface GitServer {
   readonly baseUrl: string;
   /** Creates a bare repo with a first commit holding `files` on branch main (HEAD → main). */
   createRepo(name: string, files: Record<string, string>): Promise<TestRepo>;
-  /** Number of HTTP requests served so far, per repo name (tests assert "no fetch when nothing moved"). */
+  /** Number of HTTP requests served so far, per repo name (pushes by the test's own clones count too). */
   requestCount(repoName?: string): number;
+  /**
+   * Requests to one repo by what they ask the smart-HTTP protocol (v1) for: "ref-listing" is the GET of
+   * info/refs for upload-pack (resolving a revision), "fetch" the POST to git-upload-pack that negotiates and
+   * sends objects, "push" anything for receive-pack. Tests assert "no fetch when nothing moved" on "fetch":
+   * counting every request cannot tell a poll that only lists refs from one that fetches each time.
+   */
+  serviceCount(repoName: string, service: GitService): number;
   stop(): Promise<void>; // closes the server, removes temp dirs
 }
 
@@ -87,6 +109,7 @@ export async function startGitServer(opts: GitServerOptions = {}): Promise<GitSe
   const backend = join(execPath.trim(), "git-http-backend");
 
   const counts = new Map<string, number>();
+  const serviceCounts = new Map<string, number>(); // "<repo> <service>" → requests
   let total = 0;
   const expectedAuth = opts.auth
     ? `Basic ${Buffer.from(`${opts.auth.username}:${opts.auth.password}`).toString("base64")}`
@@ -96,7 +119,11 @@ export async function startGitServer(opts: GitServerOptions = {}): Promise<GitSe
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const match = REPO_PATH.exec(url.pathname);
     total++;
-    if (match?.[1]) counts.set(match[1], (counts.get(match[1]) ?? 0) + 1);
+    if (match?.[1]) {
+      counts.set(match[1], (counts.get(match[1]) ?? 0) + 1);
+      const service = gitService(req.method, match[2], url.searchParams);
+      if (service) serviceCounts.set(`${match[1]} ${service}`, (serviceCounts.get(`${match[1]} ${service}`) ?? 0) + 1);
+    }
     if (expectedAuth && req.headers.authorization !== expectedAuth) {
       res.writeHead(401, { "WWW-Authenticate": 'Basic realm="tack-test"', "Content-Type": "text/plain" });
       res.end("authentication required\n");
@@ -177,6 +204,9 @@ export async function startGitServer(opts: GitServerOptions = {}): Promise<GitSe
     },
     requestCount(repoName) {
       return repoName === undefined ? total : (counts.get(repoName) ?? 0);
+    },
+    serviceCount(repoName, service) {
+      return serviceCounts.get(`${repoName} ${service}`) ?? 0;
     },
     async stop() {
       for (const s of pushServer ? [server, pushServer] : [server]) {

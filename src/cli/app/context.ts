@@ -85,11 +85,21 @@ export function loadKubeConfig(parsed: Parsed, env: CliIO["env"]): KubeConfig {
   return kc;
 }
 
+/** The controller's namespace when TACK_NAMESPACE does not name another: the controller's own default. */
+export const DEFAULT_CONTROLLER_NAMESPACE = "tack-system";
+
+/** Where the controller runs, its repository Secrets live and, by default, its Applications. */
+export function controllerNamespace(env: CliIO["env"]): string {
+  return env.TACK_NAMESPACE || DEFAULT_CONTROLLER_NAMESPACE;
+}
+
 export function openSession(parsed: Parsed, io: CliIO): Session {
   const kubeConfig = loadKubeConfig(parsed, io.env);
   const client = new KubeClient(kubeConfig, { userAgent: "tack-cli" });
-  // kubectl's rule: -n, else the context's namespace, else "default".
-  const namespace = flag(parsed, "namespace") || kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace || "default";
+  // -n, else the controller's namespace, as argocd defaults to Argo CD's own. Not kubectl's rule (the context's
+  // namespace, else "default"): that is "default" for most users, where no Application lives, so a first
+  // `tack app list` would find nothing.
+  const namespace = flag(parsed, "namespace") || controllerNamespace(io.env);
   const username = kubeConfig.getCurrentUser()?.name || "unknown";
   return { client, kubeConfig, namespace, username, apps: new AppClient(client) };
 }

@@ -21,7 +21,7 @@ import { RepoCache, type RepoCredentials } from "../../git/index.ts";
 import { CREDENTIAL_SECRET_TYPES, pickCredentials } from "../../controller/credentials.ts";
 import { findRenderTools, render, type RenderOptions } from "../../render/index.ts";
 import { flag, type Parsed } from "./args.ts";
-import type { CliIO, Session } from "./context.ts";
+import { controllerNamespace, type CliIO, type Session } from "./context.ts";
 import { CliError, explain } from "./errors.ts";
 import { colourEnabled, colours, shortRevision, type Colours } from "./format.ts";
 
@@ -48,7 +48,7 @@ export interface ResourceDiff {
 export async function diffCommand(parsed: Parsed, session: Session, io: CliIO, options: DiffOptions): Promise<number> {
   try {
     const c = colours(colourEnabled(flag(parsed, "color"), io.stdoutIsTTY, io.env));
-    const { diffs, label } = await computeDiff(session, { tools: findRenderTools({ env: io.env }), ...options }, flag(parsed, "repo-creds-namespace") ?? "tack-system");
+    const { diffs, label } = await computeDiff(session, { tools: findRenderTools({ env: io.env }), ...options }, flag(parsed, "repo-creds-namespace") ?? controllerNamespace(io.env));
     const changed = diffs.filter((d) => d.changed);
     for (const d of changed) io.stdout(formatDiff(d, label, c));
     io.stderr(changed.length === 0

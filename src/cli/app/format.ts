@@ -1,5 +1,6 @@
 // Output helpers: aligned tables as kubectl prints them, ages, short revisions, YAML/JSON, ANSI colour.
 import { dump } from "js-yaml";
+import type { OperationState } from "../../api/index.ts";
 
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
@@ -21,6 +22,45 @@ export function age(since: string | undefined, now: Date = new Date()): string {
   if (hours < 48) return `${hours}h`;
   const days = Math.floor(hours / 24);
   return days < 730 ? `${days}d` : `${Math.floor(days / 365)}y`;
+}
+
+/**
+ * A status timestamp (RFC 3339, as the API server and the controller write them) in the reader's time zone, to
+ * the second, with its offset: 2026-12-02 18:45:41 +01:00. Unparseable input is shown as it is.
+ */
+export function timestamp(value: string | undefined): string {
+  if (!value) return "";
+  const t = new Date(value);
+  if (Number.isNaN(t.getTime())) return value;
+  const two = (n: number) => String(n).padStart(2, "0");
+  const offset = -t.getTimezoneOffset();
+  const sign = offset < 0 ? "-" : "+";
+  const zone = `${sign}${two(Math.floor(Math.abs(offset) / 60))}:${two(Math.abs(offset) % 60)}`;
+  return `${t.getFullYear()}-${two(t.getMonth() + 1)}-${two(t.getDate())} ${two(t.getHours())}:${two(t.getMinutes())}:${two(t.getSeconds())} ${zone}`;
+}
+
+/** A timestamp and how long ago it was: 2026-12-02 18:45:41 +00:00 (3m20s ago). */
+export function timestampWithAge(value: string | undefined, now: Date = new Date()): string {
+  return value ? `${timestamp(value)} (${age(value, now)} ago)` : "";
+}
+
+/**
+ * What an operation did, in words. The controller's message for a dry run reads like a real sync
+ * ("successfully synced (3 applied, …)"); a dry run changed nothing, so it is told as what a sync would do
+ * (callers name the phase with "dry run" beside it: operationPhase).
+ */
+export function operationOutcome(op: OperationState): string {
+  if (op.operation?.sync?.dryRun !== true) return op.message ?? "";
+  if (op.phase !== "Succeeded") return `${op.message ? `${op.message}; ` : ""}nothing was changed`;
+  const results = op.syncResult?.resources ?? [];
+  const wouldApply = results.filter((r) => r.status === "Synced" && !r.hookType).length;
+  const wouldPrune = results.filter((r) => r.status === "Pruned").length;
+  return `nothing was changed; a sync would apply ${wouldApply} and prune ${wouldPrune} object(s)`;
+}
+
+/** The operation's phase, marked when it was a dry run: "Succeeded (dry run)". */
+export function operationPhase(op: OperationState): string {
+  return `${op.phase}${op.operation?.sync?.dryRun === true ? " (dry run)" : ""}`;
 }
 
 export function shortRevision(revision: string | undefined): string {

@@ -17,7 +17,7 @@ import { getCommand, historyCommand, listCommand } from "./view.ts";
 export type { CliIO } from "./context.ts";
 
 const GLOBAL_HELP = `Global flags:
-  -n, --namespace NS      the Applications' namespace (default: the kubeconfig context's namespace, else "default")
+  -n, --namespace NS      the Applications' namespace (default: the controller's, TACK_NAMESPACE, else tack-system)
       --kubeconfig FILE   kubeconfig to use (default: KUBECONFIG, else ~/.kube/config, else in-cluster)
       --context NAME      kubeconfig context to use
   -h, --help              this help`;
@@ -69,7 +69,8 @@ const COMMANDS: Record<string, Command> = {
   --local DIR             compare with the manifests in a local directory (the app's path, checked out)
   --color                 colour the diff even when stdout is not a terminal (--color=false: never; NO_COLOR works too)
   --repo-creds-namespace NS
-                          where Tack's repository Secrets live (default tack-system); read only if you may
+                          where Tack's repository Secrets live (default: the controller's namespace,
+                          TACK_NAMESPACE, else tack-system); read only if you may
 
 Desired objects are rendered as the controller renders them; each is compared with what a server-side-apply
 dry run (field manager tack-controller) says it would become, so fields the server defaults do not show.

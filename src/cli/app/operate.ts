@@ -6,9 +6,9 @@ import { Annotation, Finalizer, OperationPhase, resourcesFinalizer } from "../..
 import { KubeApiError } from "../../cluster/index.ts";
 import { RESULT_COLUMNS, resultRow } from "../../sync/results.ts";
 import { bool, flag, seconds, type Parsed } from "./args.ts";
-import { sleep, type CliIO, type Session } from "./context.ts";
+import { controllerNamespace, sleep, type CliIO, type Session } from "./context.ts";
 import { CliError, UsageError } from "./errors.ts";
-import { shortRevision, table } from "./format.ts";
+import { operationOutcome, operationPhase, shortRevision, table, timestampWithAge } from "./format.ts";
 import { isAutomated, oneName } from "./view.ts";
 
 /** Added by `tack app delete` (cascade): the controller deletes the app's resources, then removes it. */
@@ -32,7 +32,7 @@ function deadline(timeoutSeconds: number | undefined): number {
 function operationInProgress(app: Application): string | undefined {
   if (app.operation?.sync) return `a sync requested by ${app.operation.initiatedBy?.username ?? "someone"} is waiting for the controller`;
   const state = app.status?.operationState;
-  if (state?.phase === OperationPhase.Running) return `a sync is running since ${state.startedAt ?? "?"}`;
+  if (state?.phase === OperationPhase.Running) return `a sync is running since ${timestampWithAge(state.startedAt) || "?"}`;
   return undefined;
 }
 
@@ -91,21 +91,23 @@ async function followOperation(session: Session, io: CliIO, namespace: string, n
       const problem = app.status?.conditions?.find((c) => (c.type === "InvalidSpecError" || c.type === "ComparisonError") && c.status === "True");
       say(problem ? `waiting for the controller: ${problem.type}: ${problem.message ?? problem.reason ?? ""}` : "waiting for the controller to start the operation");
     } else {
-      say(`${ours.phase}${ours.message ? `: ${ours.message}` : ""}`);
+      const outcome = operationOutcome(ours);
+      say(`${operationPhase(ours)}${outcome ? `: ${outcome}` : ""}`);
       if (TERMINAL.has(ours.phase) && !app.operation?.sync) {
         const results = ours.syncResult?.resources ?? [];
         if (results.length > 0) {
           io.stdout(table([...RESULT_COLUMNS], results.map(resultRow)));
         }
         // The full commit: what was deployed, checkable against `git log`, even when the branch moved on since.
-        io.stdout(`Operation ${ours.phase}${ours.syncResult?.revision ? ` at ${ours.syncResult.revision}` : ""}: ${ours.message ?? ""}\n`);
+        const what = ours.operation?.sync?.dryRun ? "Dry run" : "Operation";
+        io.stdout(`${what} ${ours.phase}${ours.syncResult?.revision ? ` at ${ours.syncResult.revision}` : ""}: ${outcome}\n`);
         if (ours.phase === OperationPhase.Succeeded) return 0;
         throw new CliError(`sync of ${namespace}/${name} ${ours.phase.toLowerCase()}: ${ours.message ?? "see tack app get " + name}`, 1);
       }
     }
     if (Date.now() >= until) {
       throw new CliError(`timed out after ${timeout}s waiting for the operation on ${namespace}/${name} (last: ${last}); ` +
-        `the controller may not be running: kubectl -n tack-system get pods`, 1);
+        `the controller may not be running: kubectl -n ${controllerNamespace(io.env)} get pods`, 1);
     }
     await sleep(io.pollIntervalMs ?? 1000);
   }
@@ -147,7 +149,7 @@ export async function refreshCommand(parsed: Parsed, session: Session, io: CliIO
       return 0;
     }
     if (Date.now() >= until) {
-      throw new CliError(`the controller has not taken the refresh of ${session.namespace}/${name} within ${timeout}s; is it running? (kubectl -n tack-system get pods)`, 1);
+      throw new CliError(`the controller has not taken the refresh of ${session.namespace}/${name} within ${timeout}s; is it running? (kubectl -n ${controllerNamespace(io.env)} get pods)`, 1);
     }
     await sleep(io.pollIntervalMs ?? 1000);
   }

@@ -3,7 +3,7 @@ import type { Application } from "../../api/index.ts";
 import { bool, flag, outputFormat, type Parsed } from "./args.ts";
 import type { CliIO, Session } from "./context.ts";
 import { UsageError } from "./errors.ts";
-import { age, shortRevision, table, toJson, toYaml } from "./format.ts";
+import { age, operationOutcome, operationPhase, shortRevision, table, timestamp, timestampWithAge, toJson, toYaml } from "./format.ts";
 
 export function destinationOf(app: Application): string {
   const d = app.spec?.destination ?? {};
@@ -85,11 +85,12 @@ export function describeApp(app: Application, wide: boolean): string {
   const op = s.operationState;
   if (op) {
     out += "\nLAST OPERATION\n";
-    out += field("Phase", op.phase);
-    if (op.message) out += field("Message", op.message);
+    out += field("Phase", operationPhase(op));
+    const outcome = operationOutcome(op);
+    if (outcome) out += field("Message", outcome);
     if (op.syncResult?.revision) out += field("Revision", op.syncResult.revision);
-    if (op.startedAt) out += field("Started", op.startedAt);
-    if (op.finishedAt) out += field("Finished", op.finishedAt);
+    if (op.startedAt) out += field("Started", timestampWithAge(op.startedAt));
+    if (op.finishedAt) out += field("Finished", timestampWithAge(op.finishedAt));
     if (op.operation?.initiatedBy) out += field("Initiated by", op.operation.initiatedBy.automated ? "automated sync" : op.operation.initiatedBy.username ?? "?");
   }
   const resources = s.resources ?? [];
@@ -114,9 +115,9 @@ export async function historyCommand(parsed: Parsed, session: Session, io: CliIO
   if (history.length === 0) { io.stderr(`No history for ${app.metadata.namespace}/${app.metadata.name}: it has never been synced.\n`); return 0; }
   const wide = output === "wide";
   io.stdout(table(["ID", "DATE", "REVISION", "INITIATED BY", ...(wide ? ["REPO", "PATH", "STARTED"] : [])],
-    history.map((h) => [String(h.id), h.deployedAt, wide ? h.revision : `${shortRevision(h.revision)}${h.source?.targetRevision ? ` (${h.source.targetRevision})` : ""}`,
+    history.map((h) => [String(h.id), timestamp(h.deployedAt), wide ? h.revision : `${shortRevision(h.revision)}${h.source?.targetRevision ? ` (${h.source.targetRevision})` : ""}`,
       h.initiatedBy?.automated ? "automated" : h.initiatedBy?.username ?? "",
-      ...(wide ? [h.source?.repoURL ?? "", h.source?.path || ".", h.deployStartedAt ?? ""] : [])])));
+      ...(wide ? [h.source?.repoURL ?? "", h.source?.path || ".", timestamp(h.deployStartedAt)] : [])])));
   return 0;
 }
 

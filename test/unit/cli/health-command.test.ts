@@ -163,3 +163,24 @@ test("usage errors exit 2", async () => {
   assert.equal((await run("--frobnicate", "x.yaml")).code, 2);
   assert.equal((await run("-o")).code, 2);
 });
+
+test("a Degraded object fails the command (exit 1, said on stderr), as a CI step needs; --allow-degraded reports only", async () => {
+  const degraded = join(fixtures, "cronjob-degraded.yaml");
+  const healthy = join(fixtures, "crd-healthy.yaml");
+  const failing = await run(healthy, degraded);
+  assert.equal(failing.code, 1);
+  assert.match(failing.out, /CronJob\/.*: Degraded/);
+  assert.equal(failing.err, "tack health: 1 of 2 objects Degraded (--allow-degraded exits 0 anyway)\n");
+
+  const json = await run("-o", "json", degraded);
+  assert.equal(json.code, 1, "the output format does not change the exit status");
+  assert.equal((JSON.parse(json.out) as Array<{ status: string }>)[0]?.status, "Degraded");
+
+  const reportOnly = await run("--allow-degraded", healthy, degraded);
+  assert.equal(reportOnly.code, 0);
+  assert.equal(reportOnly.err, "");
+  assert.equal(reportOnly.out, failing.out);
+
+  assert.equal((await run(healthy)).code, 0, "nothing Degraded: exit 0");
+  assert.equal((await run(degraded, join(dir, "missing.yaml"))).code, 2, "an unreadable file still wins: exit 2");
+});

@@ -81,6 +81,14 @@ test("a failed create is forgotten: the next occurrence creates a fresh Event in
 });
 
 test("flush resolves at once when nothing is queued", async () => {
-  const events = new EventRecorder(fakeWriter().writer, silent);
-  await events.flush();
+  const w = fakeWriter();
+  const events = new EventRecorder(w.writer, silent);
+  // "At once": before the next turn of the event loop. A flush that waited for a write (or for a timer)
+  // would still be pending when the setImmediate callback runs.
+  const order: string[] = [];
+  const flushed = events.flush().then(() => order.push("flushed"));
+  await new Promise((resolve) => setImmediate(resolve)).then(() => order.push("next turn"));
+  await flushed;
+  assert.deepEqual(order, ["flushed", "next turn"]);
+  assert.deepEqual(w.calls, [], "nothing written");
 });

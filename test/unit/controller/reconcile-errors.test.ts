@@ -1,6 +1,6 @@
 // A reconcile that hits an error nobody classified (a bug) reports reason InternalError, logs the stack once per
 // distinct error, and asks the queue to back off; Kubernetes API failures stay ClusterError.
-import { test } from "node:test";
+import { mock, test } from "node:test";
 import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import pino from "pino";
@@ -67,17 +67,28 @@ test("an untyped error is InternalError: condition with its message, stack logge
   assert.equal(logs.filter((l) => l.msg === "reconcile failed").length, 2, "each failure still has its one-line warning");
 });
 
-test("through the work queue a failing key backs off exponentially: no hot loop", async () => {
+test("through the work queue a failing key backs off exponentially: no hot loop", async (t) => {
+  // On the mock clock each retry is seen at its due time and not a millisecond before, without waiting.
+  mock.timers.enable({ apis: ["setTimeout", "Date"] });
+  t.after(() => mock.timers.reset());
+  const settle = async () => { for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve)); };
   const { reconciler } = setup(overflow);
   let runs = 0;
   const queue = new WorkQueue({ workers: 1, retryBaseMs: 20, retryMaxMs: 10_000, random: () => 0.5,
     process: (key) => { runs++; return reconciler.reconcile(key); } });
   queue.add("apps/web");
-  await new Promise((resolve) => setTimeout(resolve, 400));
+  await settle();
+  assert.equal(runs, 1);
+  for (const [n, backoffMs] of [[2, 20], [3, 40], [4, 80], [5, 160]] as const) {
+    mock.timers.tick(backoffMs - 1);
+    await settle();
+    assert.equal(runs, n - 1, `run ${n} waits its full ${backoffMs} ms backoff`);
+    mock.timers.tick(1);
+    await settle();
+    assert.equal(runs, n, `run ${n} after ${backoffMs} ms`);
+  }
+  assert.equal(queue.failures("apps/web"), 5);
   await queue.shutdown(1_000);
-  // 20 + 40 + 80 + 160 ms of backoff fit in 400 ms: about 5 runs, where a hot loop would make thousands.
-  assert.ok(runs >= 3 && runs <= 6, `runs: ${runs}`);
-  assert.ok(queue.failures("apps/web") >= 3);
 });
 
 test("API server answers and lost connections stay ClusterError; anything else is InternalError", () => {
