@@ -96,8 +96,7 @@ export class Discovery {
     return this.#byGroupKind.get(`${group}/${kind}`);
   }
 
-  /** Every served type, as last discovered (for Helm's --api-versions). */
-  /** Every served type: the same array until discovery changes. */
+  /** Every served type, as last discovered (for Helm's --api-versions): the same array until discovery changes. */
   types(): readonly ResourceType[] { return this.#types ??= [...this.#byGvk.values()]; }
 
   async serverVersion(): Promise<{ gitVersion: string; major: string; minor: string }> {

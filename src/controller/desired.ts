@@ -22,6 +22,8 @@ export interface PreparedState {
   desired: DesiredObject[];
   /** Hooks run by the sync engine in their phase; never compared, never pruned as drift. */
   hooks: HookItem[];
+  /** Objects left out because the cluster does not serve their kind yet (SkipDryRunOnMissingResource). */
+  leftOut: number;
 }
 
 export async function prepareDesired(objects: KubeObject[], app: AppRef, destinationNamespace: string | undefined,
@@ -30,6 +32,7 @@ export async function prepareDesired(objects: KubeObject[], app: AppRef, destina
   const result: DesiredObject[] = [];
   const hooks: HookItem[] = [];
   const seen = new Map<string, string>();
+  let leftOut = 0;
   for (const obj of objects) {
     const hook = hookSpec(obj);
     if (hook) {
@@ -43,7 +46,7 @@ export async function prepareDesired(objects: KubeObject[], app: AppRef, destina
       throw new ComparisonError(ErrorReason.ManifestInvalid, `${obj.kind} with generateName '${obj.metadata.generateName}' is not a hook: only hooks may use generateName`, { terminal: true });
     }
     const prepared = await prepareOne(obj, app, destinationNamespace, discovery, crdTypes, options.skipDryRunOnMissingResource);
-    if (!prepared.type.resource) continue;   // SkipDryRunOnMissingResource: its CRD is not there yet
+    if (!prepared.type.resource) { leftOut++; continue; }   // SkipDryRunOnMissingResource: its CRD is not there yet
     const id = keyString(prepared.key);
     if (seen.has(id)) {
       throw new ComparisonError(ErrorReason.ManifestInvalid, `${displayName(prepared.key)} is declared more than once`, { terminal: true });
@@ -51,7 +54,7 @@ export async function prepareDesired(objects: KubeObject[], app: AppRef, destina
     seen.set(id, id);
     result.push(prepared);
   }
-  return { desired: result, hooks };
+  return { desired: result, hooks, leftOut };
 }
 
 async function prepareOne(obj: KubeObject, app: AppRef, destinationNamespace: string | undefined, discovery: Discovery,

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readAuditEvents } from "../support/cluster.ts";
 import { type TestRepo } from "../support/git-server.ts";
-import { application, eventually, refreshApp, waitForApp, startEnvironment } from "../support/kube.ts";
+import { application, eventually, refreshApp, requestSync, waitForApp, startEnvironment } from "../support/kube.ts";
 import { configMapYaml, deploymentYaml } from "../support/manifests.ts";
 
 const { cluster, git, kube, tack } = await startEnvironment();
@@ -156,4 +156,17 @@ test("SkipDryRunOnMissingResource=true waits for a missing CRD instead of failin
     { automated: {}, syncOptions: ["SkipDryRunOnMissingResource=true"] });
   await waitForApp(kube, "tack-system", "skip-crd", succeededAt(), "synced what it can");
   assert.ok(await kube.get("v1", "ConfigMap", "skip-crd", "c"));
+
+  // The CRD arrives later, with no new commit and no refresh: the left-out object is looked for again and found
+  // (OutOfSync: automated sync without selfHeal does not sync the same revision twice, as in Argo CD), and a
+  // sync applies it.
+  await kube.apply({ apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", metadata: { name: "widgets.example.com" },
+    spec: { group: "example.com", scope: "Namespaced", names: { plural: "widgets", singular: "widget", kind: "Widget" },
+      versions: [{ name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }] } } as never);
+  await waitForApp(kube, "tack-system", "skip-crd", (s) => s.sync?.status === "OutOfSync" &&
+    (s.resources ?? []).some((r) => r.kind === "Widget" && r.status === "OutOfSync"), "the Widget found once its CRD is served", 45_000);
+  await requestSync(kube, "tack-system", "skip-crd");
+  await waitForApp(kube, "tack-system", "skip-crd", (s) => s.sync?.status === "Synced" && (s.resources ?? []).some((r) => r.kind === "Widget"),
+    "Synced with the Widget among its resources");
+  assert.ok(await kube.client.request({ method: "GET", path: "/apis/example.com/v1/namespaces/skip-crd/widgets/w" }), "the Widget applied");
 });

@@ -17,6 +17,9 @@ export interface Loaded { revision: string; desired: DesiredObject[]; hooks: Hoo
 
 export type RefreshKind = "normal" | "hard";
 
+/** How soon an app with objects left out for a missing CRD looks for their kinds again. */
+const LEFT_OUT_RECHECK_MS = 10_000;
+
 /** The refresh the app asks for (Tack's annotation or Argo CD's), if any: "hard" also renders again. */
 export function requestedRefresh(app: Application): RefreshKind | undefined {
   const value = app.metadata.annotations?.[Annotation.Refresh] ?? app.metadata.annotations?.[Annotation.ArgoRefresh];
@@ -60,6 +63,9 @@ export async function loadSource(ctx: ReconcileContext, target: TargetCluster, s
   if (!rendered.cacheHit) deps.metrics.observeRender(rendered.sourceType, (performance.now() - renderStarted) / 1000);
   const state = await prepareDesired(rendered.objects, ctx.ref, app.spec.destination?.namespace, target.discovery,
     { skipDryRunOnMissingResource: hasOption(syncOptions, "SkipDryRunOnMissingResource") });
+  // Left out until the cluster serves their kind: look again soon (discovery refreshes on the lookup's miss, at
+  // most every few seconds for all apps together), so a CRD installed later is found without a new commit.
+  if (state.leftOut > 0) ctx.requeue(LEFT_OUT_RECHECK_MS);
   return { revision, desired: state.desired, hooks: state.hooks, sourceType: rendered.sourceType, emptyRender: rendered.objects.length === 0 };
 }
 
