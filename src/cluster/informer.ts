@@ -22,6 +22,11 @@ export interface InformerOptions {
   fieldSelector?: string;
   logger: Logger;
   onChange?: ChangeHandler;
+  /**
+   * Called after each list but the first: the watch was lost (410, or the server away), and the store is fresh
+   * again. Changes found by the list have gone to onChange already; this is for work that failed meanwhile.
+   */
+  onRelist?: () => void;
   /** Server-side watch timeout; the loop re-watches from the last resourceVersion when it ends. */
   watchTimeoutSeconds?: number;
   pageSize?: number;
@@ -197,6 +202,10 @@ export class Informer {
       this.#synced = true;
       for (const waiter of this.#syncWaiters) waiter.resolve();
       this.#syncWaiters = [];
+      return;
+    }
+    try { this.#options.onRelist?.(); } catch (err) {
+      this.#options.logger.error({ err, path: this.path }, "relist handler threw");
     }
   }
 

@@ -96,13 +96,15 @@ async function setUp(script: WatchScript) {
     currentContext: "scripted",
   });
   const changes: Array<[ChangeType, string]> = [];
+  const relists = { count: 0 };
   const informer = new Informer(new KubeClient(kc), {
     path: PATH, logger: createLogger({ logLevel: "silent" }),
     onChange: (type, obj) => changes.push([type, obj.metadata.name ?? ""]),
+    onRelist: () => { relists.count++; },
   });
   informer.start();
   await informer.waitForSync(5_000);
-  return { server, informer, changes };
+  return { server, informer, changes, relists };
 }
 
 const until = async (check: () => boolean, what: string, timeoutMs = 15_000) => {
@@ -151,7 +153,7 @@ test("a 'too large resource version' from a server that is behind lists again in
 });
 
 test("a server that drops the watch once is resumed from; one that fails twice (a restart) is listed again", async () => {
-  const { server, informer, changes } = await setUp((n, res, api) => {
+  const { server, informer, changes, relists } = await setUp((n, res, api) => {
     // 0: dropped mid-stream (resume), 1 and 2: dropped at once (the server is going down: report it, then list),
     // then: a restarted server, which answers any old position with a 410 in an ERROR event.
     if (n === 0) { res.writeHead(200).flushHeaders(); setTimeout(() => res.socket?.destroy(), 20); return; }
@@ -165,6 +167,7 @@ test("a server that drops the watch once is resumed from; one that fails twice (
   await until(() => server.lists.length >= 2, "listed again after two failures in a row");
   await seesChangesMadeWhileAway(changes);
   await until(() => informer.lastError === undefined, "the error clears once the list lands");
+  assert.ok(relists.count >= 1, "the relist is announced, so work that failed meanwhile can be redone");
   await informer.stop();
 });
 
