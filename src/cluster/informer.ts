@@ -1,6 +1,12 @@
 // A watch-fed store of one resource type: list, then watch from the list's resourceVersion with bookmarks,
-// relist on 410 Gone, and restart with backoff after any other failure. client-node's informer does not
-// restart itself after errors other than 410 (DESIGN.md §4), so this loop is ours.
+// relist when that resume point is gone, and restart with backoff after any other failure. client-node's
+// informer does not restart itself after errors other than 410 (DESIGN.md §4), so this loop is ours.
+//
+// The resume point is gone when the server says so (410 Gone as the answer or in an ERROR event, "too large
+// resource version" from a server whose cache is behind), and also when the server was away long enough to fail
+// twice in a row: a restarted or replaced API server may not know our resourceVersion, and whatever it answers,
+// a fresh list is the only view of what changed meanwhile. Resuming from a stale position instead leaves the
+// store serving a state nobody can see is old.
 import type { Logger } from "pino";
 import type { KubeObject } from "../api/index.ts";
 import { Annotation } from "../api/index.ts";
@@ -16,13 +22,25 @@ export interface InformerOptions {
   fieldSelector?: string;
   logger: Logger;
   onChange?: ChangeHandler;
+  /**
+   * Called after each list but the first: the watch was lost (410, or the server away), and the store is fresh
+   * again. Changes found by the list have gone to onChange already; this is for work that failed meanwhile.
+   */
+  onRelist?: () => void;
   /** Server-side watch timeout; the loop re-watches from the last resourceVersion when it ends. */
   watchTimeoutSeconds?: number;
   pageSize?: number;
 }
 
 const BACKOFF_BASE_MS = 500;
-const BACKOFF_MAX_MS = 30_000;
+/**
+ * The longest wait between two attempts. It bounds how long apps stay Unknown after a server comes back (the
+ * first attempt after its return lands within this), so it is kept well below the 30 s a user notices; an
+ * attempt against a server that is down is one refused connection.
+ */
+const BACKOFF_MAX_MS = 5_000;
+/** Consecutive failures after which the store counts as stale: the error is reported and the next attempt lists. */
+const FAILURES_BEFORE_RELIST = 2;
 
 /**
  * Fields nobody in Tack reads, dropped to keep memory per cached object small. managedFields are kept on
@@ -104,6 +122,7 @@ export class Informer {
   async #run(): Promise<void> {
     const signal = this.#abort.signal;
     let failures = 0;
+    let expiredInARow = 0;
     let needList = true;
     while (!signal.aborted) {
       try {
@@ -114,25 +133,35 @@ export class Informer {
           timeoutSeconds: this.#options.watchTimeoutSeconds ?? 300,
           labelSelector: this.#options.labelSelector,
           fieldSelector: this.#options.fieldSelector,
-        }, (event) => { this.#apply(event); failures = 0; this.#lastError = undefined; }, signal,
+        }, (event) => { this.#apply(event); failures = 0; expiredInARow = 0; this.#lastError = undefined; }, signal,
         // Connected again: the server is reachable, even if nothing has changed since (no event may come for minutes).
+        // After a stale spell this point is not reached without a fresh list first (needList below).
         () => { this.#lastError = undefined; });
         failures = 0;
+        expiredInARow = 0;
         this.#lastError = undefined;
       } catch (err) {
         if (signal.aborted) break;
-        if (err instanceof KubeApiError && err.isGone || err instanceof ExpiredError) {
-          // Our resourceVersion fell out of etcd's window: only a fresh list can tell what changed.
+        if (resumePointGone(err)) {
+          // Our resourceVersion fell out of the server's window (or a restarted server's cache is not there yet):
+          // only a fresh list can tell what changed. At once the first time, as client-go's reflector does; a
+          // second expiry straight after a list is a server in trouble, so that one waits like any failure.
           needList = true;
-          this.#options.logger.debug({ path: this.path }, "watch expired; relisting");
+          expiredInARow++;
+          this.#options.logger.debug({ path: this.path, err }, "watch resume point gone; relisting");
+          if (expiredInARow > 1) await sleep(backoffMs(expiredInARow), signal);
           continue;
         }
         failures++;
-        // One dropped watch that reconnects on the first retry is routine (a server restart, a proxy's idle
-        // timeout): only a second failure in a row says the server cannot be reached.
-        if (failures >= 2) this.#lastError = err as Error;
-        const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(failures, 10)) * (0.5 + Math.random() / 2);
-        this.#options.logger.warn({ path: this.path, err, retryInMs: Math.round(delay) }, "watch failed; retrying");
+        // One dropped watch that reconnects on the first retry is routine (a proxy's idle timeout, a load balancer
+        // moving the connection): resuming from our resourceVersion is right. A second failure in a row says the
+        // server was away: report it, and list again when it answers (see the header).
+        if (failures >= FAILURES_BEFORE_RELIST) {
+          this.#lastError = err as Error;
+          needList = true;
+        }
+        const delay = backoffMs(failures);
+        this.#options.logger.warn({ path: this.path, err, retryInMs: Math.round(delay), relist: needList }, "watch failed; retrying");
         await sleep(delay, signal);
       }
     }
@@ -173,14 +202,19 @@ export class Informer {
       this.#synced = true;
       for (const waiter of this.#syncWaiters) waiter.resolve();
       this.#syncWaiters = [];
+      return;
+    }
+    try { this.#options.onRelist?.(); } catch (err) {
+      this.#options.logger.error({ err, path: this.path }, "relist handler threw");
     }
   }
 
   #apply(event: WatchEvent): void {
     if (event.type === "ERROR") {
-      const code = (event.object as { code?: number }).code;
-      if (code === 410) throw new ExpiredError();
-      throw new Error(`watch error: ${JSON.stringify(event.object).slice(0, 300)}`);
+      // The server ends the watch with a Status: the same error an answer with that status would have been.
+      const status = event.object as { code?: number; reason?: string; message?: string; details?: unknown };
+      throw new KubeApiError(status.code ?? 500, status.reason ?? "WatchError",
+        `watch ${this.path}: ${status.message ?? JSON.stringify(event.object).slice(0, 300)}`, status.details);
     }
     const obj = event.object as unknown as KubeObject;
     if (obj.metadata?.resourceVersion) this.#resourceVersion = obj.metadata.resourceVersion;
@@ -206,8 +240,20 @@ export class Informer {
   }
 }
 
-class ExpiredError extends Error {
-  constructor() { super("watch resourceVersion expired (410 Gone)"); this.name = "ExpiredError"; }
+/**
+ * Whether resuming from our resourceVersion cannot work: 410 Gone (compacted, or a restarted server's cache
+ * starts later), or "too large resource version" (the server, e.g. a fresh or lagging one, has not reached it;
+ * client-go's reflector relists on it too). Either way a list, which reads from etcd, is what answers.
+ */
+function resumePointGone(err: unknown): boolean {
+  if (!(err instanceof KubeApiError)) return false;
+  if (err.isGone) return true;
+  const causes = (err.details as { causes?: Array<{ reason?: string }> } | undefined)?.causes ?? [];
+  return causes.some((c) => c.reason === "ResourceVersionTooLarge") || /too large resource version/i.test(err.message);
+}
+
+function backoffMs(failures: number): number {
+  return Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(failures, 10)) * (0.5 + Math.random() / 2);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

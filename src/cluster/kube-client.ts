@@ -174,7 +174,13 @@ export class KubeClient {
     let buffered = "";
     res.setEncoding("utf8");
     await new Promise<void>((resolve, reject) => {
+      // The first outcome is the watch's outcome. Destroying the response (below) makes Node emit 'aborted' and
+      // 'error' synchronously: without this guard a "connection aborted" would hide the handler's reason (a 410
+      // in an ERROR event), and the caller would resume from a resourceVersion the server no longer has.
+      let settled = false;
+      const settle = (outcome: () => void) => { if (!settled) { settled = true; outcome(); } };
       res.on("data", (chunk: string) => {
+        if (settled) return;
         buffered += chunk;
         let newline: number;
         try {
@@ -185,13 +191,14 @@ export class KubeClient {
           }
         } catch (err) {
           // A handler that gives up on this stream (410 in an ERROR event, a malformed line) ends the watch.
+          settle(() => reject(err));
           res.destroy();
-          reject(err);
         }
       });
-      res.on("end", resolve);
-      res.on("error", reject);
-      res.on("aborted", () => reject(new KubeConnectionError(`watch ${path}: connection aborted`)));
+      res.on("end", () => settle(resolve));
+      res.on("error", (err) => settle(() => reject(err instanceof KubeConnectionError || err.name === "AbortError" ? err
+        : new KubeConnectionError(`watch ${path}: ${err.message}`, { cause: err }))));
+      res.on("aborted", () => settle(() => reject(new KubeConnectionError(`watch ${path}: connection aborted`))));
     });
   }
 }

@@ -4,7 +4,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readAuditEvents, startTestCluster, type TestCluster } from "../support/cluster.ts";
-import { simulatedPod } from "../support/control-plane.ts";
+import { slowDeploymentYaml, waveConfigMapYaml } from "../support/manifests.ts";
 import { startGitServer, type GitServer } from "../support/git-server.ts";
 import { TestKube, application, startTestTack, waitForApp, type TestTack } from "../support/kube.ts";
 
@@ -26,31 +26,6 @@ after(async () => {
   await git?.stop();
   await cluster?.stop();
 });
-
-function configMap(name: string, wave: number, annotationKey = "argocd.argoproj.io/sync-wave"): string {
-  return `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  annotations:\n    ${annotationKey}: "${wave}"\ndata:\n  wave: "${wave}"\n`;
-}
-
-function slowDeployment(name: string, wave: number, delay: string): string {
-  const annotations = Object.entries(simulatedPod({ delay })).map(([k, v]) => `        ${k}: "${v}"`).join("\n");
-  return `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: ${name}
-  annotations:
-    argocd.argoproj.io/sync-wave: "${wave}"
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata:
-      labels: {app: ${name}}
-      annotations:
-${annotations}
-    spec:
-      containers: [{name: main, image: registry.invalid/${name}:1}]
-`;
-}
 
 function hookJob(name: string, phase: string, wave: number): string {
   return `apiVersion: batch/v1
@@ -81,7 +56,7 @@ test("waves in one multi-document file are written in order, each after the prev
   if (!cluster.auditLogPath) { t.skip("needs the local control plane's audit log (TACK_TEST_KUBECONFIG is set)"); return; }
   tack = await startTestTack(cluster.kubeconfigPath);
   try {
-    const manifest = [configMap("late", 2), slowDeployment("db", 1, "2s"), configMap("early", -1, "tack.dev/sync-wave"), configMap("plain", 0)].join("---\n");
+    const manifest = [waveConfigMapYaml("late", 2), slowDeploymentYaml("db", 1, "2s"), waveConfigMapYaml("early", -1, "tack.dev/sync-wave"), waveConfigMapYaml("plain", 0)].join("---\n");
     const repo = await git.createRepo("waves", { "app/all.yaml": manifest });
     await kube.createNamespace("waves");
     await kube.apply(application("web", "waves", {
@@ -108,7 +83,7 @@ test("waves in one multi-document file are written in order, each after the prev
 
 test("a controller restarted in the middle of wave 2 finishes without re-running completed hooks", async () => {
   // PreSync hook (wave 0) → Deployment (wave 1, slow) → ConfigMap (wave 2, behind a slow Deployment).
-  const manifest = [hookJob("migrate", "PreSync", 0), slowDeployment("api", 1, "1s"), slowDeployment("worker", 2, "3s"), configMap("after", 3)].join("---\n");
+  const manifest = [hookJob("migrate", "PreSync", 0), slowDeploymentYaml("api", 1, "1s"), slowDeploymentYaml("worker", 2, "3s"), waveConfigMapYaml("after", 3)].join("---\n");
   const repo = await git.createRepo("restart", { "app/all.yaml": manifest });
   await kube.createNamespace("restart");
   tack = await startTestTack(cluster.kubeconfigPath);

@@ -2,12 +2,14 @@
 // TACK_TEST_KUBECONFIG (for example a kind cluster, to run the same suite against kubelets and controllers).
 
 import { readFile } from "node:fs/promises";
-import { ensureControlPlaneBinaries, startControlPlane } from "./control-plane.ts";
+import { ensureControlPlaneBinaries, startControlPlane, type ControlPlane } from "./control-plane.ts";
 
 export interface TestCluster {
   kubeconfigPath: string;
   auditLogPath: string | undefined;
   external: boolean;
+  /** The local control plane, for tests that act on its processes (restart the apiserver); undefined when external. */
+  controlPlane: ControlPlane | undefined;
   stop(): Promise<void>;
 }
 
@@ -22,14 +24,14 @@ export async function startTestCluster(
   const external = process.env["TACK_TEST_KUBECONFIG"];
   if (external) {
     // Not ours to stop, and its audit log (if any) is out of reach: tests that count requests must skip.
-    return { kubeconfigPath: external, auditLogPath: undefined, external: true, stop: async () => {} };
+    return { kubeconfigPath: external, auditLogPath: undefined, external: true, controlPlane: undefined, stop: async () => {} };
   }
   await ensureControlPlaneBinaries(opts.log);
   const cp = await startControlPlane({
     ...(opts.log && { log: opts.log }),
     ...(opts.controllers !== undefined && { controllers: opts.controllers }),
   });
-  return { kubeconfigPath: cp.kubeconfigPath, auditLogPath: cp.auditLogPath, external: false, stop: () => cp.stop() };
+  return { kubeconfigPath: cp.kubeconfigPath, auditLogPath: cp.auditLogPath, external: false, controlPlane: cp, stop: () => cp.stop() };
 }
 
 /** The fields of an audit.k8s.io/v1 Event that tests look at; the log holds more. */

@@ -87,6 +87,14 @@ export interface ControlPlane {
   readonly nodes: readonly string[];
   /** Writes a kubeconfig for a client certificate user with the given name and groups (no RBAC is granted). */
   userKubeconfig(user: string, groups?: string[]): Promise<string>;
+  /**
+   * Kills kube-apiserver (SIGKILL: open watches and connections are cut, as in a crash), keeps it down for
+   * `downMs` (default 0), starts it again with the same flags on the same port against the same etcd, and
+   * resolves once its /readyz answers 200. etcd keeps its data, so resourceVersions continue where they were;
+   * the restarted server's watch cache starts at the current one, so older watch positions get 410 Gone.
+   * Returns when the server went down and when it was ready again (Date.now() values).
+   */
+  restartApiServer(opts?: { downMs?: number }): Promise<{ downAt: number; readyAt: number }>;
   stop(): Promise<void>; // kills kwok, scheduler, controller manager, apiserver, etcd; waits; removes dir. Idempotent.
 }
 
@@ -106,6 +114,8 @@ const DEFAULT_NODES = 2;
 // kwok manages only the nodes that carry this annotation (kwok's documented convention), never a real one.
 const KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node";
 const POD_CIDR = "10.244.0.0/16"; // kwok's pod IPs; its default (10.0.0.0/24) would overlap SERVICE_CIDR
+/** How long a fake node's Lease is valid (kwok renews it every quarter of this, as a kubelet does). */
+export const NODE_LEASE_SECONDS = 40;
 // Controllers that need a cloud provider or node CIDR allocation, which this cluster has neither of: without them
 // they only log that they are skipped.
 const CONTROLLERS = "*,-cloud-node-lifecycle-controller,-service-lb-controller,-node-route-controller,-node-ipam-controller";
@@ -545,7 +555,7 @@ async function startOnce(binDir: string, opts: ControlPlaneOptions): Promise<Con
     );
     // Started together with etcd, not after it: the apiserver retries its etcd connection, and its own start
     // (flag parsing, OpenAPI, admission setup) overlaps with etcd's.
-    procs.push(
+    const launchApiServer = () =>
       launch("kube-apiserver", join(binDir, "kube-apiserver"), [
         `--etcd-servers=${etcdUrl}`,
         `--cert-dir=${dir}`,
@@ -563,8 +573,8 @@ async function startOnce(binDir: string, opts: ControlPlaneOptions): Promise<Con
         `--service-account-signing-key-file=${sa.privateKey}`,
         `--client-ca-file=${pki.caCert}`,
         ...auditArgs,
-      ]),
-    );
+      ]);
+    procs.push(launchApiServer());
 
     const kubeconfigPath = join(dir, "admin.kubeconfig");
     const [ca, cert, key] = await Promise.all([
@@ -591,11 +601,37 @@ async function startOnce(binDir: string, opts: ControlPlaneOptions): Promise<Con
     // A component that dies later (not by stop()) leaves tests waiting for rollouts that never come: say why, on
     // stderr when the caller gave no log.
     const warn = opts.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
-    for (const proc of procs) {
+    // Killed on purpose by restartApiServer: its exit is no news.
+    const restarted = new Set<Proc>();
+    const watchExit = (proc: Proc) => {
       void proc.exited.then((exit) => {
-        if (!stopping) warn(`control plane: ${proc.name} ${describeExit(exit)} while running${formatTail(proc.name, proc.tail)}`);
+        if (!stopping && !restarted.has(proc)) warn(`control plane: ${proc.name} ${describeExit(exit)} while running${formatTail(proc.name, proc.tail)}`);
       });
-    }
+    };
+    for (const proc of procs) watchExit(proc);
+
+    let restarting: Promise<{ downAt: number; readyAt: number }> | undefined;
+    const restartApiServer = async (downMs: number) => {
+      const index = procs.findIndex((p) => p.name === "kube-apiserver");
+      const old = procs[index]!;
+      restarted.add(old);
+      await kill(old);
+      const downAt = Date.now();
+      if (downMs > 0) await sleep(downMs);
+      if (stopping) throw new Error("control plane stopped during the apiserver restart");
+      // Same slot in procs: stop() still kills it between the controllers and etcd.
+      const fresh = launchApiServer();
+      procs[index] = fresh;
+      watchExit(fresh);
+      const restartAgent = new Agent({ ca, cert, key, keepAlive: true });
+      try {
+        await waitReady(restartAgent, server, procs);
+      } finally {
+        restartAgent.destroy();
+      }
+      log(`control plane: kube-apiserver restarted, down ${((Date.now() - downAt) / 1000).toFixed(2)} s`);
+      return { downAt, readyAt: Date.now() };
+    };
 
     let users = 0;
     const pid = (name: string) => procs.find((p) => p.name === name)?.child.pid;
@@ -604,16 +640,24 @@ async function startOnce(binDir: string, opts: ControlPlaneOptions): Promise<Con
       kubeconfigPath,
       auditLogPath,
       dir,
-      pids: {
-        etcd: pid("etcd") ?? 0,
-        apiserver: pid("kube-apiserver") ?? 0,
-        ...(components && {
-          controllerManager: pid("kube-controller-manager"),
-          scheduler: pid("kube-scheduler"),
-          kwok: pid("kwok"),
-        }),
+      // A getter: a restarted apiserver has a new pid, and stop() must be provably rid of that one.
+      get pids() {
+        return {
+          etcd: pid("etcd") ?? 0,
+          apiserver: pid("kube-apiserver") ?? 0,
+          ...(components && {
+            controllerManager: pid("kube-controller-manager"),
+            scheduler: pid("kube-scheduler"),
+            kwok: pid("kwok"),
+          }),
+        };
       },
       nodes,
+      restartApiServer(restartOpts: { downMs?: number } = {}) {
+        if (restarting) return Promise.reject(new Error("kube-apiserver is already being restarted"));
+        restarting = restartApiServer(restartOpts.downMs ?? 0).finally(() => { restarting = undefined; });
+        return restarting;
+      },
       async userKubeconfig(user: string, groups: string[] = []): Promise<string> {
         const n = ++users;
         const cred = await issue(pki, `user-${n}`, clientSubject(user, groups), "client");
@@ -712,6 +756,11 @@ function launchComponents(binDir: string, c: Components): Proc[] {
         "--manage-all-nodes=false",
         `--manage-nodes-with-annotation-selector=${KWOK_NODE_ANNOTATION}=fake`,
         `--cidr=${POD_CIDR}`,
+        // A kubelet's default. Without it kwok keeps no Lease in kube-node-lease, and kube-controller-manager's node
+        // lifecycle controller, hearing nothing within --node-monitor-grace-period (50 s at 1.36), marks every node
+        // NotReady: their pods go unready and every Healthy app turns Progressing about a minute in. kwok renews
+        // each Lease every quarter of this (10 s).
+        `--node-lease-duration-seconds=${NODE_LEASE_SECONDS}`,
       ],
       // kwok also reads $KWOK_WORKDIR/kwok.yaml (default ~/.kwok): a developer's own kwok config must not leak in.
       { KWOK_WORKDIR: c.kwok.workDir },
