@@ -1,6 +1,6 @@
 // A watch-fed store of one resource type: list, then watch from the list's resourceVersion with bookmarks,
 // relist when that resume point is gone, and restart with backoff after any other failure. client-node's
-// informer does not restart itself after errors other than 410 (DESIGN.md §4), so this loop is ours.
+// informer does not restart itself after errors other than 410 (docs/architecture.md §5), so this loop is ours.
 //
 // The resume point is gone when the server says so (410 Gone as the answer or in an ERROR event, "too large
 // resource version" from a server whose cache is behind), and also when the server was away long enough to fail
@@ -25,8 +25,9 @@ export interface InformerOptions {
   /**
    * Called after each list but the first: the watch was lost (410, or the server away), and the store is fresh
    * again. Changes found by the list have gone to onChange already; this is for work that failed meanwhile.
+   * `listStartedAt` (Date.now() when the list began): every write that completed before it is in the list.
    */
-  onRelist?: () => void;
+  onRelist?: (listStartedAt: number) => void;
   /** Server-side watch timeout; the loop re-watches from the last resourceVersion when it ends. */
   watchTimeoutSeconds?: number;
   pageSize?: number;
@@ -168,6 +169,7 @@ export class Informer {
   }
 
   async #list(signal: AbortSignal): Promise<void> {
+    const startedAt = Date.now();
     const fresh = new Map<string, KubeObject>();
     let continueToken: string | undefined;
     let resourceVersion = "";
@@ -204,7 +206,7 @@ export class Informer {
       this.#syncWaiters = [];
       return;
     }
-    try { this.#options.onRelist?.(); } catch (err) {
+    try { this.#options.onRelist?.(startedAt); } catch (err) {
       this.#options.logger.error({ err, path: this.path }, "relist handler threw");
     }
   }

@@ -1,7 +1,7 @@
 // The one HTTP client for the API server. @kubernetes/client-node supplies the kubeconfig handling
 // (in-cluster service account, client certificates, tokens, exec plugins); requests themselves are sent as
 // raw JSON because its typed serializer drops fields of built-in kinds that its models do not know
-// (DESIGN.md §4), and because we want one place that times and counts every request.
+// (docs/architecture.md §5), and because we want one place that times and counts every request.
 import { createHash } from "node:crypto";
 import http from "node:http";
 import https from "node:https";

@@ -98,7 +98,10 @@ export class Controller {
       // Listed again after a lost watch (the API server was away or restarted): every app whose status write failed
       // meanwhile is waiting out its retry backoff (up to --retry-max-seconds), and a destination cluster that stayed
       // reachable sends no event to wake it. Reconciling all of them now is what "recovers by itself" means.
-      onRelist: () => this.#enqueueApps((app) => watched(app.metadata.namespace)),
+      onRelist: (listStartedAt) => {
+        this.#reconciler.relisted(listStartedAt);
+        this.#enqueueApps((app) => watched(app.metadata.namespace));
+      },
     }, collection("applications"), config.applicationNamespaces);
     this.#projects = new InformerGroup(client, {
       logger,

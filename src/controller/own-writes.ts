@@ -6,8 +6,9 @@
 //
 // resourceVersions are opaque (Kubernetes API conventions): they are compared for equality only. The informer
 // delivers an object's versions in order, so once it has delivered ours (observed) or holds it, it is caught up.
-// A relist can skip our version when a newer write followed it; a bound on how long a write is waited for covers
-// that (after it, the object is taken as current, which is the behaviour without this guard).
+// A relist can skip our version when a newer write followed it, but holds every write that completed before the
+// list began (listedSince); a bound on how long a write is waited for covers anything else (after it, the object
+// is taken as current, which is the behaviour without this guard).
 import type { KubeObject } from "../api/index.ts";
 
 interface Written { uid: string; resourceVersion: string; writtenAt: number; staleReads: number }
@@ -49,6 +50,11 @@ export class OwnWrites {
     this.#delivered.set(key, recent);
     const known = this.#written.get(key);
     if (known && `${known.uid}/${known.resourceVersion}` === version) this.#written.delete(key);
+  }
+
+  /** A list that began at `listStartedAt` holds every write that completed before it (or something newer). */
+  listedSince(listStartedAt: number): void {
+    for (const [key, written] of this.#written) if (written.writtenAt <= listStartedAt) this.#written.delete(key);
   }
 
   /**

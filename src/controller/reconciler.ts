@@ -37,6 +37,9 @@ export class Reconciler {
   /** The Application informer delivered this version (our own writes are waited for until it does). */
   observed(key: string, app: KubeObject): void { this.#ownWrites.observed(key, app); }
 
+  /** The Application informer listed again: it holds every write of ours that completed before the list began. */
+  relisted(listStartedAt: number): void { this.#ownWrites.listedSince(listStartedAt); }
+
   /** The next reconcile of this app asks Git for its revision (a webhook announced a push). */
   refresh(key: string): void { this.#memories.of(key).resolved = undefined; }
 

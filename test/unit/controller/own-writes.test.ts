@@ -77,3 +77,14 @@ test("a write whose watch event arrived before its own response is already caugh
   assert.equal(writes.size, 0);
   assert.equal(writes.isStale("apps/web", app("401")), false, "a later edit by someone else is current at once");
 });
+
+test("a relist holds every write that completed before it began", () => {
+  let now = 5_000;
+  const writes = new OwnWrites(() => now);
+  writes.record("apps/a", app("10"));
+  now = 6_000;
+  writes.record("apps/b", app("20"));
+  writes.listedSince(5_500);
+  assert.equal(writes.isStale("apps/a", app("12")), false, "written before the list began: the list has it or newer");
+  assert.equal(writes.isStale("apps/b", app("19")), true, "written after: still waited for");
+});
