@@ -9,12 +9,13 @@ import { cronJobHealth, jobHealth } from "./batch.ts";
 import { apiServiceHealth, crdHealth, hpaHealth, namespaceHealth, pvcHealth } from "./cluster.ts";
 import { genericHealth } from "./generic.ts";
 import { ingressHealth, serviceHealth } from "./network.ts";
-import { progressing, type CustomHealthRules, type HealthCheck, type HealthStatus } from "./types.ts";
+import { shippedChecks } from "./shipped/index.ts";
+import { progressing, type CustomHealthRules, type HealthCheck, type HealthStatus, type RuleSource } from "./types.ts";
 import { daemonSetHealth, deploymentHealth, podHealth, replicaSetHealth, statefulSetHealth } from "./workloads.ts";
 
 export {
   compareHealth, HealthStatusCode, worstHealth,
-  type CustomHealthRules, type HealthCheck, type HealthStatus,
+  type CustomHealthRules, type HealthCheck, type HealthStatus, type RuleSource,
 } from "./types.ts";
 export { compileHealthRules, HEALTH_RULES_CONFIGMAP, type HealthRuleError } from "./custom-rules.ts";
 
@@ -52,14 +53,25 @@ export function hasBuiltInCheck(obj: Pick<KubeObject, "apiVersion" | "kind">): b
 
 /**
  * The health of one live object; undefined = no opinion (the object's kind has no rule and its status says
- * nothing). Order: being deleted → Progressing; an operator's custom rule for the kind; the built-in check;
- * the generic conditions-based rule. A custom rule that matches none of its cases defers to the next step.
+ * nothing). Order: being deleted → Progressing; the user's CEL rule for the kind; the user's Lua rule; the rule
+ * shipped with Tack; the built-in check; the generic conditions-based rule. A rule that gives no verdict defers to
+ * the next one. The verdict says which rule decided (`rule`).
  */
 export function assessHealth(obj: KubeObject, custom?: CustomHealthRules): HealthStatus | undefined {
-  if (obj.metadata.deletionTimestamp) return progressing("Pending deletion");
+  if (obj.metadata.deletionTimestamp) return { ...progressing("Pending deletion"), rule: "built-in" };
   const key = groupKind(obj);
-  const fromCustom = custom?.checks.get(key)?.(obj);
-  if (fromCustom) return fromCustom;
-  const check = Object.hasOwn(checks, key) ? checks[key] : undefined;
-  return check ? check(obj) : genericHealth(obj);
+  const ladder: Array<[RuleSource, HealthCheck | undefined]> = [
+    ["cel", custom?.checks.get(key)],
+    ["lua", custom?.lua?.get(key)],
+    ["shipped", shippedChecks.get(key)],
+    ["built-in", Object.hasOwn(checks, key) ? checks[key] : undefined],
+  ];
+  for (const [rule, check] of ladder) {
+    const verdict = check?.(obj);
+    if (verdict) return { ...verdict, rule };
+    // A built-in kind's check is the last word for it: the generic rule is for kinds Tack knows nothing about.
+    if (rule === "built-in" && check) return undefined;
+  }
+  const generic = genericHealth(obj);
+  return generic ? { ...generic, rule: "generic" } : undefined;
 }

@@ -16,14 +16,23 @@ export type HealthStatusCode = (typeof HealthStatusCode)[keyof typeof HealthStat
 export interface HealthStatus {
   status: HealthStatusCode;
   message: string;
+  /** Which rule decided (set by assessHealth): `tack health -o json` reports it. */
+  rule?: RuleSource;
 }
+
+/** Where a verdict came from, in precedence order: a user's CEL rule, a user's Lua rule, a rule shipped with Tack, the built-in check of a Kubernetes kind, the generic rule. */
+export type RuleSource = "cel" | "lua" | "shipped" | "built-in" | "generic";
 
 /** undefined = no opinion (the kind has no rule, or the object carries nothing to judge). */
 export type HealthCheck = (obj: KubeObject) => HealthStatus | undefined;
 
-/** Compiled operator rules, keyed like the built-in table ("group/Kind", or "Kind" for the core group). */
+/**
+ * A user's compiled rules, keyed like the built-in table ("group/Kind", or "Kind" for the core group): CEL rules
+ * (custom-rules.ts) and Argo CD Lua rules (lua-rules.ts). CEL wins over Lua for the same kind.
+ */
 export interface CustomHealthRules {
   readonly checks: ReadonlyMap<string, HealthCheck>;
+  readonly lua?: ReadonlyMap<string, HealthCheck>;
 }
 
 export function healthy(message: string): HealthStatus {

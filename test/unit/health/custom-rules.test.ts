@@ -31,13 +31,13 @@ test("rules compile and decide in order", () => {
   const { rules, errors } = compileHealthRules({ "cert-manager.io_Certificate": certificateRules });
   assert.deepEqual(errors, []);
   assert.deepEqual(assessHealth(certificate(), rules),
-    { status: "Progressing", message: "Waiting for cert-manager to look at the certificate" });
+    { status: "Progressing", message: "Waiting for cert-manager to look at the certificate", rule: "cel" });
   assert.deepEqual(
     assessHealth(certificate({ notAfter: "2026-01-01T00:00:00Z", conditions: [{ type: "Ready", status: "True" }] }), rules),
-    { status: "Healthy", message: "Certificate is valid until 2026-01-01T00:00:00Z" });
+    { status: "Healthy", message: "Certificate is valid until 2026-01-01T00:00:00Z", rule: "cel" });
   assert.deepEqual(
     assessHealth(certificate({ conditions: [{ type: "Ready", status: "False", message: "issuer not found" }] }), rules),
-    { status: "Degraded", message: "issuer not found" });
+    { status: "Degraded", message: "issuer not found", rule: "cel" });
 });
 
 test("integer fields compare as CEL ints, and optional chaining works", () => {
@@ -50,7 +50,7 @@ test("integer fields compare as CEL ints, and optional chaining works", () => {
   });
   assert.deepEqual(errors, []);
   assert.deepEqual(assessHealth(widget({ spec: { replicas: 3 }, status: { readyReplicas: 3 } }), rules),
-    { status: "Healthy", message: "3 ready" });
+    { status: "Healthy", message: "3 ready", rule: "cel" });
 });
 
 test("a rule that matches nothing defers to the built-in check", () => {
@@ -64,8 +64,9 @@ test("a rule that matches nothing defers to the built-in check", () => {
   const deployment: KubeObject = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d", generation: 1 },
     spec: { replicas: 1 }, status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1, availableReplicas: 1 } };
   assert.equal(assessHealth(deployment, rules)?.status, "Healthy");
+  assert.equal(assessHealth(deployment, rules)?.rule, "built-in");
   deployment.metadata.labels = { tier: "batch" };
-  assert.deepEqual(assessHealth(deployment, rules), { status: "Suspended", message: "batch tier is never rolled out" });
+  assert.deepEqual(assessHealth(deployment, rules), { status: "Suspended", message: "batch tier is never rolled out", rule: "cel" });
 });
 
 test("core kinds are keyed as Kind or _Kind", () => {

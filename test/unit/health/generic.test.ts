@@ -48,7 +48,7 @@ for (const [name, obj, status, message] of cases) {
 test("an object being deleted is Progressing whatever its status says", () => {
   const obj = cr({ conditions: [cond("Ready", "False", "Failed")] });
   obj.metadata.deletionTimestamp = "2025-05-02T00:00:00Z";
-  assert.deepEqual(assessHealth(obj), { status: "Progressing", message: "Pending deletion" });
+  assert.deepEqual(assessHealth(obj), { status: "Progressing", message: "Pending deletion", rule: "built-in" });
 });
 
 test("a built-in check never throws on garbage fields", () => {
