@@ -7,6 +7,7 @@ import type { Application, ApplicationStatus, KubeObject } from "../api/index.ts
 import { Annotation, OperationPhase } from "../api/index.ts";
 import { KubeApiError, KubeConnectionError, NotLeaderError } from "../cluster/index.ts";
 import { ComparisonError, ConditionType, ErrorReason, InternalError, TackError, errorMessage } from "../errors.ts";
+import { credentialSecrets } from "../git/index.ts";
 import { redactSecrets } from "../redact.ts";
 import { AppMemories } from "./app-memory.ts";
 import { repoCredentials } from "./credentials.ts";
@@ -79,7 +80,7 @@ export class Reconciler {
         deps.clusters.assertReachable(target);
         return { project, target, credentials: repoCredentials(deps.repoSecrets, spec.source.repoURL) };
       });
-      if (credentials) ctx.secrets.push(...[credentials.password, credentials.bearerToken, credentials.tls?.keyData].filter((s): s is string => !!s));
+      ctx.secrets.push(...credentialSecrets(credentials));
       // An operation a user asked for syncs what Git holds now, as Argo CD resolves targetRevision when a sync is
       // requested: past the revision cache and this app's remembered revision, which may be up to a poll old.
       const requested = app.operation?.sync !== undefined && ctx.previous.operationState?.phase !== OperationPhase.Running;

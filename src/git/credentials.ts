@@ -42,6 +42,11 @@ export function authFor(repo: RepoState, credentials: RepoCredentials | undefine
 }
 
 /** What an error of the operation may say: the secrets to mask and which kinds of credentials were in play. */
+/** The values of a credential that must never appear in a message: the password or token and the client key. */
+export function credentialSecrets(creds: RepoCredentials | undefined): string[] {
+  return [creds?.password, creds?.bearerToken, creds?.tls?.keyData].filter((s): s is string => typeof s === "string" && s.length > 0);
+}
+
 export function errorContext(
   repo: RepoState,
   action: string,
@@ -54,7 +59,7 @@ export function errorContext(
   return {
     repo: repo.url.display,
     action,
-    secrets: creds?.tls?.keyData ? [...login, creds.tls.keyData] : login,
+    secrets: credentialSecrets(creds),
     // An HTTP 401 answers the login, not the client certificate, so only the login counts here.
     hadCredentials: login.length > 0,
     hadCustomCa: !!creds?.tls?.caData,

@@ -41,4 +41,5 @@ export { RepoCache } from "./repo-cache.ts";
 export type { GitRequestEvent, RepoCacheOptions, RepoCredentials } from "./types.ts";
 export type { SkippedSymlink } from "./materialize.ts";
 export { refusedEntryReason, standInTarget, type RefusedEntryReason } from "./refused-entries.ts";
+export { credentialSecrets } from "./credentials.ts";
 export { normalizeRepoURL } from "./url.ts";
