@@ -81,7 +81,12 @@ function errorEvent(res: ServerResponse, status: Record<string, unknown>): void 
 const expired = { code: 410, reason: "Expired", message: "too old resource version: 11 (40)" };
 
 const servers: ScriptedApiServer[] = [];
-after(async () => { await Promise.all(servers.map((s) => s.stop())); });
+const informers: Informer[] = [];
+// Stopped here too, so that a failed assertion cannot leave a watch loop running and the test process alive.
+after(async () => {
+  await Promise.all(informers.map((i) => i.stop()));
+  await Promise.all(servers.map((s) => s.stop()));
+});
 
 async function setUp(script: WatchScript) {
   const server = await new ScriptedApiServer(script).start();
@@ -102,6 +107,7 @@ async function setUp(script: WatchScript) {
     onChange: (type, obj) => changes.push([type, obj.metadata.name ?? ""]),
     onRelist: () => { relists.count++; },
   });
+  informers.push(informer);
   informer.start();
   await informer.waitForSync(5_000);
   return { server, informer, changes, relists };
@@ -121,6 +127,7 @@ test("a 410 in an ERROR event lists again, and the store shows what changed mean
     errorEvent(res, expired);
   });
   await until(() => server.lists.length >= 2, "listed again after the 410 event");
+  await until(() => server.watches.length >= 2, "watching again after the list");
   assert.deepEqual(server.watches.slice(0, 2), [server.lists[0], server.lists[1]], "the next watch resumes from the new list");
   await seesChangesMadeWhileAway(changes);
   assert.equal(informer.lastError, undefined, "a 410 is not an unreachable server");
