@@ -11,7 +11,8 @@
 //                      ResolvedRefs (Gateway API, also under status.parents[] and status.listeners[]) …: the worst
 //                      of those present; then *Ready / *Available conditions (ControlPlaneReady …) the same way
 //   6. Progressing=True with nothing else said → Progressing
-//   7. state words     the mildest reading wins nothing: the worst mapped word among the four fields decides
+//   7. state words     status.phase / state / status / health / health.status and any status.*Status, *State,
+//                      *Phase string: the worst mapped word decides (UpdateFailed → Degraded, as its outcome)
 //   8. replica counts  spec.replicas against status.readyReplicas / availableReplicas / updatedReplicas
 //   9. no status yet   a custom resource read from an API server with no status at all → Progressing
 //
@@ -44,7 +45,7 @@ const BUSY_TYPES = new Set([
 ]);
 
 /** A reason or message that says "not yet" rather than "broken". */
-const NOT_YET = /progress|pending|reconcil|creating|provision|initiali[sz]|waiting|deploying|updating|upgrading|scaling|starting|installing|issuing|not ?yet/i;
+const NOT_YET = /progress|pending|reconcil|creating|provision|initiali[sz]|waiting|deploying|updating|upgrading|scaling|starting|installing|issuing|not ?yet|not ?ready|dependenc/i;
 /** A reason that names a failure. Wins over NOT_YET ("ReconcileError", "ProgressDeadlineExceeded"). */
 const BROKEN = /error|fail|invalid|denied|forbidden|notfound|not ?found|exceeded|unauthori[sz]ed|refused|rejected|conflict|backoff|crash|timeout|timed ?out|unavailable|missing|notallowed|not ?allowed|unsupported|nomatching/i;
 
@@ -66,6 +67,23 @@ words(HealthStatusCode.Suspended, "suspended paused stopped hibernated hibernati
 
 /** The string fields operators use for a one-word state, in the order they are reported. */
 const WORD_FIELDS: string[][] = [["phase"], ["state"], ["status"], ["health"], ["health", "status"]];
+/** Other status fields named like one (Zalando's PostgresClusterStatus, clusterState, currentPhase …). */
+const WORD_FIELD_NAME = /(Status|State|Phase)$/;
+
+/**
+ * Compound words operators build from a verb and an outcome (UpdateFailed, SyncError, UpdateInProgress,
+ * RolloutSucceeded): the outcome decides. Only outcomes that mean one thing are read.
+ */
+const WORD_ENDINGS: Array<[RegExp, HealthStatusCode]> = [
+  [/(failed|failure|error|errored)$/, HealthStatusCode.Degraded],
+  [/(inprogress|pending)$/, HealthStatusCode.Progressing],
+  [/(succeeded|completed)$/, HealthStatusCode.Healthy],
+];
+
+function wordStatus(word: string): HealthStatusCode | undefined {
+  const key = word.toLowerCase().replace(/[^a-z]/g, "");
+  return WORDS[key] ?? WORD_ENDINGS.find(([ending]) => ending.test(key))?.[1];
+}
 
 /** Kubernetes' own API groups: their kinds without a built-in check (ConfigMap, Role …) never have a status. */
 const BUILT_IN_GROUPS = new Set([
@@ -177,10 +195,11 @@ function readiness(list: Said[]): HealthStatus | undefined {
 function stateWords(st: Json): Array<{ verdict: HealthStatus; status: HealthStatusCode }> {
   const out: Array<{ verdict: HealthStatus; status: HealthStatusCode }> = [];
   const message = str(st.message) ?? str(st.reason) ?? "";
-  for (const path of WORD_FIELDS) {
+  const named = Object.keys(st).filter((k) => WORD_FIELD_NAME.test(k)).map((k) => [k]);
+  for (const path of [...WORD_FIELDS, ...named]) {
     const word = str(at(st, ...path));
     if (!word) continue;
-    const mapped = WORDS[word.toLowerCase().replace(/[^a-z]/g, "")];
+    const mapped = wordStatus(word);
     if (!mapped) continue;
     const text = `status.${path.join(".")} is ${word}${message ? `: ${message}` : ""}`;
     out.push({ verdict: { status: mapped, message: text }, status: mapped });
