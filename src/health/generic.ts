@@ -10,7 +10,8 @@
 //   5. readiness       Ready, Available, Healthy, Succeeded, Synced (Crossplane), Accepted / Programmed /
 //                      ResolvedRefs (Gateway API, also under status.parents[] and status.listeners[]) …: the worst
 //                      of those present; then *Ready / *Available conditions (ControlPlaneReady …) the same way
-//   6. Progressing=True with nothing else said → Progressing
+//   6. Progressing=True with nothing else said → Progressing; then conditions of other types: one False for a
+//      failure reason → Degraded, all True → Healthy
 //   7. state words     status.phase / state / status / health / health.status and any status.*Status, *State,
 //                      *Phase string: the worst mapped word decides (UpdateFailed → Degraded, as its outcome)
 //   8. replica counts  spec.replicas against status.readyReplicas / availableReplicas / updatedReplicas
@@ -192,6 +193,19 @@ function readiness(list: Said[]): HealthStatus | undefined {
   return undefined;
 }
 
+/**
+ * Conditions of types nobody agreed on (Cluster API's ResourcesApplied, Initialized …): one that is False for a
+ * reason that names a failure is Degraded; when every condition is True, the controller reports nothing missing.
+ */
+function otherConditions(list: Said[]): HealthStatus | undefined {
+  const failing = list.find((s) => s.cond.status === "False" && BROKEN.test(s.cond.reason));
+  if (failing) return degraded(conditionText(failing));
+  if (list.length > 0 && list.every((s) => s.cond.status === "True")) {
+    return healthy(`all ${list.length} conditions are True (${list.map((s) => s.cond.type).join(", ")})`);
+  }
+  return undefined;
+}
+
 function stateWords(st: Json): Array<{ verdict: HealthStatus; status: HealthStatusCode }> {
   const out: Array<{ verdict: HealthStatus; status: HealthStatusCode }> = [];
   const message = str(st.message) ?? str(st.reason) ?? "";
@@ -261,6 +275,8 @@ export function genericHealth(obj: KubeObject): HealthStatus | undefined {
   if (decided) return decided;
   const moving = list.find((s) => s.cond.type === "Progressing" && s.cond.status === "True");
   if (moving) return progressing(conditionText(moving));
+  const byOtherConditions = otherConditions(list);
+  if (byOtherConditions) return byOtherConditions;
 
   const byWord = worst(words.map((w) => w.verdict));
   if (byWord) return byWord;

@@ -79,6 +79,9 @@ const cases: Array<[name: string, obj: KubeObject, status: string | undefined, m
   ["Gateway not accepted", cr({ conditions: [cond("Accepted", "False", "UnsupportedValue"), cond("Programmed", "False", "Pending")] }), "Degraded", "Accepted=False (UnsupportedValue)"],
   ["HTTPRoute parents all accepted", cr({ parents: [{ parentRef: { name: "gw" }, conditions: [cond("Accepted", "True"), cond("ResolvedRefs", "True")] }] }), "Healthy", "status.parents[gw] condition"],
   ["HTTPRoute not allowed by a listener", cr({ parents: [{ parentRef: { name: "gw" }, conditions: [cond("Accepted", "False", "NotAllowedByListeners")] }] }), "Degraded", "status.parents[gw] condition Accepted=False (NotAllowedByListeners)"],
+  ["another type False for a failure reason (Cluster API ResourcesApplied)", cr({ conditions: [cond("ResourcesApplied", "False", "RemoteClusterClientFailed", "Failed to apply resources")] }), "Degraded", "ResourcesApplied=False (RemoteClusterClientFailed"],
+  ["other types all True", cr({ conditions: [cond("ResourcesApplied", "True"), cond("Initialized", "True")] }), "Healthy", "all 2 conditions are True (ResourcesApplied, Initialized)"],
+  ["other types, one False without a failure reason: no opinion", cr({ conditions: [cond("ResourcesApplied", "True"), cond("Scheduled", "False", "NoNodes")] }), undefined, ""],
   ["secondary readiness (ControlPlaneReady)", cr({ conditions: [cond("ControlPlaneReady", "True"), cond("InfrastructureReady", "True")] }), "Healthy", "ControlPlaneReady=True"],
 
   // State words: status.phase, status.state, status.status, status.health, status.health.status
