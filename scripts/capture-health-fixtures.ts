@@ -346,7 +346,7 @@ const captures: Capture[] = [
   },
   // PersistentVolumeClaim: no provisioner and no volume, so it stays Pending
   {
-    name: "pvc-progressing",
+    name: "pvc-pending-healthy",
     async setup(kube) {
       await applyAll(kube, {
         apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: "data", namespace: NS },
@@ -411,7 +411,7 @@ const captures: Capture[] = [
   },
   // HorizontalPodAutoscaler: no metrics API here, so the controller reports it cannot compute the replica count
   {
-    name: "hpa-v2-degraded",
+    name: "hpa-v2-no-metrics-healthy",
     async setup(kube) { await ensureHpa(kube); return getter(kube, "autoscaling/v2", "HorizontalPodAutoscaler", "api"); },
     ready: (o) => cond(o, "ScalingActive")?.["status"] === "False",
   },

@@ -5,7 +5,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { loadAll } from "js-yaml";
 import { displayName, keyOf, type KubeObject } from "../api/kube-object.ts";
-import { assessHealth, compileHealthRules, type CustomHealthRules } from "../health/index.ts";
+import { assessHealth, compileHealthRules, type CustomHealthRules, type RuleSource } from "../health/index.ts";
 
 export interface CommandIO {
   stdout: (s: string) => void;
@@ -25,8 +25,13 @@ with exactly the checks the controller uses.
 
 Options:
   -o, --output FORMAT   text (default): one line per object, "Kind/namespace/name: Status - message"
-                        json: one array of {file, apiVersion, kind, namespace, name, status, message};
-                        status is null where no health rule applies
+                        json: one array, in input order, of
+                        {file, apiVersion, kind, namespace, name, status, message, rule};
+                        status is null where no health rule applies, and rule is then absent.
+                        rule names what decided: cel (a rule from --rules), lua (an Argo CD Lua
+                        rule), shipped (a rule shipped with Tack for a popular operator), built-in
+                        (Tack's check of a Kubernetes kind), generic (the conventions any custom
+                        resource may follow: Ready/Stalled/Reconciling conditions, state words ...)
   --rules FILE          a ConfigMap manifest (like tack-health-rules) whose data holds custom health rules
   --allow-degraded      exit 0 even when an object is Degraded (report only)
   -h, --help            show this help
@@ -43,6 +48,8 @@ interface Row {
   name: string;
   status: string | null;
   message: string;
+  /** Which rule decided; absent when none had an opinion (status null). */
+  rule?: RuleSource;
 }
 
 class InputError extends Error {}
@@ -178,6 +185,7 @@ function row(file: string, obj: KubeObject, rules: CustomHealthRules | undefined
     name: key.name,
     status: health?.status ?? null,
     message: health?.message ?? "",
+    ...(health?.rule && { rule: health.rule }),
   };
 }
 

@@ -1,8 +1,8 @@
-// Jobs and CronJobs: health is about the outcome of runs, not about replicas.
+// Jobs, CronJobs and Argo Workflows: health is about the outcome of runs, not about replicas.
 
 import type { KubeObject } from "../api/kube-object.ts";
 import { arr, conditions, num, spec, status, str } from "./fields.ts";
-import { degraded, healthy, progressing, suspended, type HealthStatus } from "./types.ts";
+import { degraded, healthy, progressing, suspended, unknown, type HealthStatus } from "./types.ts";
 
 export function jobHealth(obj: KubeObject): HealthStatus {
   const conds = conditions(obj).filter((c) => c.status === "True");
@@ -12,6 +12,9 @@ export function jobHealth(obj: KubeObject): HealthStatus {
   if (failed) return degraded(failed.message || failed.reason || "Job failed");
   const complete = conds.find((c) => c.type === "Complete" || c.type === "SuccessCriteriaMet");
   if (complete) return healthy(complete.message || "Job completed");
+  // The controller's Suspended condition (what Argo CD reads) or, before the controller has seen it, the spec.
+  const suspendedCondition = conds.find((c) => c.type === "Suspended");
+  if (suspendedCondition) return suspended(suspendedCondition.message || "Job is suspended");
   if (spec(obj).suspend === true) return suspended("Job is suspended");
   const st = status(obj) ?? {};
   const active = num(st.active) ?? 0;
@@ -30,4 +33,25 @@ export function cronJobHealth(obj: KubeObject): HealthStatus {
   // The last scheduled job is not active and finished after the last success (or there was none): it failed.
   if (!Number.isNaN(lastSuccess) && lastSuccess >= lastSchedule) return healthy("CronJob's last job completed successfully");
   return degraded("CronJob's last job did not complete successfully");
+}
+
+/**
+ * Argo Workflows' Workflow (built into gitops-engine): only status.phase and status.message count. No phase yet
+ * means the workflow controller has not picked it up.
+ */
+export function argoWorkflowHealth(obj: KubeObject): HealthStatus {
+  const st = status(obj) ?? {};
+  const phase = str(st.phase) ?? "";
+  const message = str(st.message) ?? "";
+  const said = `Workflow phase ${phase || "(none yet)"}${message ? `: ${message}` : ""}`;
+  switch (phase) {
+    case "": case "Pending": case "Running":
+      return progressing(said);
+    case "Succeeded":
+      return healthy(said);
+    case "Failed": case "Error":
+      return degraded(said);
+    default:
+      return unknown(said);
+  }
 }

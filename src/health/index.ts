@@ -5,8 +5,10 @@
 // always agree. Custom rules arrive already compiled (custom-rules.ts), and are evaluated with a bounded budget.
 
 import { groupOf, type KubeObject } from "../api/kube-object.ts";
-import { cronJobHealth, jobHealth } from "./batch.ts";
-import { apiServiceHealth, crdHealth, hpaHealth, namespaceHealth, pvcHealth } from "./cluster.ts";
+import { argoWorkflowHealth, cronJobHealth, jobHealth } from "./batch.ts";
+import {
+  apiServiceHealth, applicationHealth, crdHealth, hpaHealth, namespaceHealth, pvcHealth,
+} from "./cluster.ts";
 import { genericHealth } from "./generic.ts";
 import { ingressHealth, serviceHealth } from "./network.ts";
 import { shippedChecks } from "./shipped/index.ts";
@@ -44,6 +46,9 @@ const checks: Readonly<Record<string, HealthCheck>> = {
   "autoscaling/HorizontalPodAutoscaler": hpaHealth,
   "apiregistration.k8s.io/APIService": apiServiceHealth,
   "apiextensions.k8s.io/CustomResourceDefinition": crdHealth,
+  "argoproj.io/Workflow": argoWorkflowHealth,
+  "argoproj.io/Application": applicationHealth,
+  "tack.dev/Application": applicationHealth,
 };
 
 /** Whether Tack has a built-in check for this kind (used by docs and by `tack health` to explain silence). */

@@ -16,6 +16,18 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** A tack-health-rules ConfigMap in the temp dir whose only key holds the given rules for ConfigMaps. */
+async function writeRules(name: string, configMapRules: string): Promise<string> {
+  const file = join(dir, name);
+  await writeFile(file, `apiVersion: v1
+kind: ConfigMap
+metadata: {name: tack-health-rules, namespace: tack-system}
+data:
+  _ConfigMap: |${configMapRules}
+`);
+  return file;
+}
+
 async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = "";
   let err = "";
@@ -59,11 +71,30 @@ items:
   assert.equal(r.code, 0);
   assert.deepEqual(JSON.parse(r.out), [
     { file: multi, apiVersion: "v1", kind: "Namespace", namespace: null, name: "shop", status: "Healthy",
-      message: "Namespace is active" },
+      message: "Namespace is active", rule: "built-in" },
     { file: multi, apiVersion: "v1", kind: "ConfigMap", namespace: "shop", name: "a", status: null, message: "" },
     { file: multi, apiVersion: "batch/v1", kind: "Job", namespace: "shop", name: "j", status: "Suspended",
-      message: "Job is suspended" },
+      message: "Job is suspended", rule: "built-in" },
   ]);
+});
+
+test("json: rule says which rule decided (built-in, generic, cel), and is absent when none had an opinion", async () => {
+  const rulesFile = await writeRules("rules-for-rule.yaml", `
+    - when: 'true'
+      status: Healthy
+      message: configured`);
+  const files = ["deployment-progressing.yaml", "generic-crossplane-creating-progressing.yaml", "generic-manifest-none.yaml",
+    "configmap-none.yaml"].map((f) => join(fixtures, f));
+  const rows = JSON.parse((await run("-o", "json", ...files)).out) as Array<Record<string, unknown>>;
+  assert.deepEqual(rows.map((r) => [r.kind, r.status, r.rule]), [
+    ["Deployment", "Progressing", "built-in"],
+    ["Instance", "Progressing", "generic"],
+    ["RabbitmqCluster", null, undefined],
+    ["ConfigMap", null, undefined],
+  ]);
+  assert.ok(!("rule" in (rows[2] ?? {})), "no rule key at all when no rule had an opinion");
+  const withRules = JSON.parse((await run("-o", "json", "--rules", rulesFile, files[3] ?? "")).out) as Array<Record<string, unknown>>;
+  assert.deepEqual(withRules.map((r) => [r.status, r.message, r.rule]), [["Healthy", "configured", "cel"]]);
 });
 
 test("--output=json and -o=json are accepted", async () => {
@@ -128,16 +159,10 @@ test("an alias bomb is refused, not expanded", async () => {
 });
 
 test("--rules applies a ConfigMap of custom rules, as the controller does", async () => {
-  const rulesFile = join(dir, "rules.yaml");
-  await writeFile(rulesFile, `apiVersion: v1
-kind: ConfigMap
-metadata: {name: tack-health-rules, namespace: tack-system}
-data:
-  _ConfigMap: |
+  const rulesFile = await writeRules("rules.yaml", `
     - when: 'has(object.data) && "GREETING" in object.data'
       status: Healthy
-      messageExpression: '"greets with " + object.data.GREETING'
-`);
+      messageExpression: '"greets with " + object.data.GREETING'`);
   const r = await run("--rules", rulesFile, join(fixtures, "configmap-none.yaml"));
   assert.equal(r.code, 0, r.err);
   assert.equal(r.out, "ConfigMap/default/guestbook-config: Healthy - greets with hello\n");
@@ -155,6 +180,7 @@ test("--help prints usage and exits 0", async () => {
   const r = await run("--help");
   assert.equal(r.code, 0);
   assert.match(r.out, /Usage: tack health/);
+  assert.match(r.out, /rule names what decided: cel[\s\S]*lua[\s\S]*shipped[\s\S]*built-in[\s\S]*generic/);
 });
 
 test("usage errors exit 2", async () => {

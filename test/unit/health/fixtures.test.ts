@@ -40,24 +40,31 @@ const cases: Array<[file: string, status: HealthStatusCode | undefined, message:
   ["service-healthy.yaml", "Healthy", "Service of type ClusterIP"],
   ["service-loadbalancer-progressing.yaml", "Progressing", "Waiting for the load balancer to be assigned an address"],
   ["service-loadbalancer-healthy.yaml", "Healthy", "Load balancer is ready at 203.0.113.10"],
+  ["service-loadbalancer-empty-entry-healthy.yaml", "Healthy", "status.loadBalancer.ingress has an entry without an address"],
   ["ingress-healthy.yaml", "Healthy", "Ingress is served at lb-1234.elb.example.com"],
   ["ingress-progressing.yaml", "Progressing", "Waiting for the ingress controller to assign an address"],
+  ["ingress-empty-entry-healthy.yaml", "Healthy", "status.loadBalancer.ingress has an entry without an address"],
   ["pvc-healthy.yaml", "Healthy", "Claim is bound"],
-  ["pvc-progressing.yaml", "Progressing", "Waiting for the claim to be bound"],
+  ["pvc-pending-healthy.yaml", "Healthy", "waiting for a consumer"],
+  ["pvc-provisioning-progressing.yaml", "Progressing", "Provisioning volume (provisioner ebs.csi.aws.com)"],
   ["pvc-degraded.yaml", "Degraded", "Claim lost its volume"],
   ["job-healthy.yaml", "Healthy", "Reached expected number of succeeded pods"],
   ["job-degraded.yaml", "Degraded", "Job has reached the specified backoff limit"],
   ["job-progressing.yaml", "Progressing", "Job is running: 2 active, 0 of 5 completions succeeded"],
-  ["job-suspended.yaml", "Suspended", "Job is suspended"],
+  ["job-suspended.yaml", "Suspended", "Job suspended"],
   ["cronjob-healthy.yaml", "Healthy", "last job completed successfully"],
   ["cronjob-degraded.yaml", "Degraded", "last job did not complete successfully"],
   ["cronjob-progressing.yaml", "Progressing", "CronJob has active jobs"],
   ["cronjob-suspended.yaml", "Suspended", "CronJob is suspended"],
   ["cronjob-never-scheduled-healthy.yaml", "Healthy", "has not scheduled a job yet"],
-  ["hpa-v1-healthy.yaml", "Healthy", "DesiredWithinRange: the desired count is within the acceptable range"],
+  ["hpa-v1-healthy.yaml", "Healthy", "AbleToScale: ReadyForNewScale: recommended size matches current size"],
   ["hpa-v1-degraded.yaml", "Degraded", "FailedGetScale: the HPA controller was unable to get the target's current scale: deployments.apps \"orders\" not found"],
   ["hpa-v2-healthy.yaml", "Healthy", "SucceededRescale: the HPA controller was able to update the target scale to 3"],
-  ["hpa-v2-degraded.yaml", "Degraded", "FailedGetResourceMetric: the HPA was unable to compute the replica count: failed to get cpu utilization"],
+  // Argo CD walks the conditions in order: AbleToScale=True comes first here, so the failed metric never counts.
+  ["hpa-v2-no-metrics-healthy.yaml", "Healthy", "AbleToScale: SucceededGetScale"],
+  ["hpa-v2-degraded.yaml", "Degraded", "AbleToScale: FailedGetScale: the HPA controller was unable to get the target's current scale"],
+  ["hpa-v2-scaling-disabled-healthy.yaml", "Healthy", "AbleToScale: SucceededGetScale"],
+  ["hpa-v2-scalingactive-progressing.yaml", "Progressing", "Waiting to autoscale"],
   ["hpa-v2-progressing.yaml", "Progressing", "Waiting to autoscale"],
   ["apiservice-healthy.yaml", "Healthy", "Local: Local APIServices are always available"],
   ["apiservice-progressing.yaml", "Progressing", "MissingEndpoints: endpointslices for service/metrics-server"],
@@ -66,8 +73,32 @@ const cases: Array<[file: string, status: HealthStatusCode | undefined, message:
   ["crd-nonstructural-degraded.yaml", "Degraded", "Schema violations found: spec.versions[0]"],
   ["namespace-healthy.yaml", "Healthy", "Namespace is active"],
   ["namespace-terminating-progressing.yaml", "Progressing", "Pending deletion"],
+  ["workflow-progressing.yaml", "Progressing", "Workflow phase Running"],
+  ["workflow-healthy.yaml", "Healthy", "Workflow phase Succeeded"],
+  ["workflow-degraded.yaml", "Degraded", "Workflow phase Failed: child 'nightly-report-x7k2p-1234' failed"],
+  ["application-healthy.yaml", "Healthy", "status.health.status is Healthy"],
+  ["application-degraded.yaml", "Degraded", "Deployment \"payments\" exceeded its progress deadline"],
+  ["application-progressing.yaml", "Progressing", "Waiting for the Application to report status.health"],
+  // The generic rule (custom resources without a rule): one fixture per convention.
   ["certificate-generic-healthy.yaml", "Healthy", "condition Ready=True (Ready: Certificate is up to date"],
-  ["kustomization-generic-degraded.yaml", "Degraded", "Stalled: BuildFailed: kustomize build failed"],
+  ["kustomization-generic-degraded.yaml", "Degraded", "condition Stalled=True (BuildFailed: kustomize build failed"],
+  ["generic-unseen-progressing.yaml", "Progressing", "No status yet: its controller has not seen it"],
+  ["generic-manifest-none.yaml", undefined, ""],
+  ["servicemonitor-none.yaml", undefined, ""],
+  ["generic-suspend-suspended.yaml", "Suspended", "spec.suspend is true"],
+  ["generic-failed-condition-degraded.yaml", "Degraded", "condition Failed=True (PGUpgradeFailed: pg_upgrade exited with code 1"],
+  ["generic-notready-creating-progressing.yaml", "Progressing", "condition NotReady=True (Creating: Kafka cluster is being deployed)"],
+  ["generic-crossplane-healthy.yaml", "Healthy", "condition Ready=True (Available)"],
+  ["generic-crossplane-creating-progressing.yaml", "Progressing", "condition Ready=False (Creating)"],
+  ["generic-crossplane-reconcileerror-degraded.yaml", "Degraded", "condition Synced=False (ReconcileError: update failed"],
+  ["generic-gateway-healthy.yaml", "Healthy", "condition Accepted=True"],
+  ["generic-httproute-degraded.yaml", "Degraded", "status.parents[edge] condition ResolvedRefs=False (BackendNotFound: Service shop/web-v2 not found)"],
+  ["generic-health-red-degraded.yaml", "Degraded", "status.health is red"],
+  ["generic-state-healthy.yaml", "Healthy", "status.state is ready"],
+  ["generic-phase-unknown-none.yaml", undefined, ""],
+  ["generic-observedgeneration-progressing.yaml", "Progressing", "status.observedGeneration 3 is behind metadata.generation 4"],
+  ["generic-replicas-progressing.yaml", "Progressing", "status.updatedReplicas is 1 of spec.replicas 4"],
+  ["generic-secondary-ready-progressing.yaml", "Progressing", "condition InfrastructureReady=False (WaitingForInfrastructure)"],
   ["configmap-none.yaml", undefined, ""],
 ];
 
@@ -77,6 +108,8 @@ for (const [file, status, message] of cases) {
     const health = assessHealth(obj);
     assert.equal(health?.status, status);
     if (message) assert.ok(health?.message.includes(message), `message was: ${health?.message}`);
+    // Custom resources without a rule of their own are the generic rule's; everything else has a built-in check.
+    if (health) assert.equal(health.rule, file.includes("generic") ? "generic" : "built-in");
   });
 }
 
