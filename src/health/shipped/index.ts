@@ -2,10 +2,11 @@
 // ("group/Kind"). A user's CEL or Lua rule for the same kind wins over these; these win over the generic rule.
 //
 // The rules are CEL, in the same format as users' rules (docs/adr/0002-health-rule-language.md), one file per
-// project, each written from that project's documented status API (named at the top of its file). They are
-// compiled once, at module load, by the users' compiler, so they run under the same step budget. A rule that
-// does not compile is left out (its kinds fall through to the generic rule) and listed in shippedRuleErrors,
-// which a unit test requires to be empty: a broken shipped rule fails the build, never the controller.
+// project, each written from that project's documented status API (named at the top of its file). Each kind's
+// rules are compiled once, on first use, by the users' compiler, so they run under the same step budget. A rule
+// that does not compile gives no verdict (its kinds fall through to the generic rule) and is listed by
+// shippedRuleErrors(), which a unit test requires to be empty: a broken shipped rule fails the build, never the
+// controller.
 //
 // Pure like the rest of health/: no I/O, no clock, no environment.
 
@@ -48,35 +49,25 @@ export const shippedRuleSets: readonly RuleSet[] = [
   rabbitMqRules, minioRules, keptnRules, karmadaRules, deliveryRules,
 ];
 
-/** The key under which the rule for a group suffix is compiled (never a real group: it has no dot-free form). */
+/** The key under which the group-wide Crossplane rule is compiled (a name no real kind uses). */
 const MANAGED_KEY = "managed.crossplane.io_AnyManagedResource";
 
-function compileShipped(): { checks: Map<string, HealthCheck>; managed?: HealthCheck; errors: HealthRuleError[] } {
-  const source: Record<string, string> = {};
+/** Rule text per ConfigMap-style key, in the users' format; compiled on first use (see ShippedChecks). */
+function ruleSources(): Map<string, string> {
+  const source = new Map<string, string>();
   for (const set of shippedRuleSets) {
     for (const [key, rules] of Object.entries(set)) {
-      if (Object.hasOwn(source, key)) throw new Error(`shipped health rule ${key} is defined twice`);
-      source[key] = dump(rules, { lineWidth: -1, noRefs: true });
+      if (source.has(key)) throw new Error(`shipped health rule ${key} is defined twice`);
+      source.set(key, dump(rules, { lineWidth: -1, noRefs: true }));
     }
   }
-  source[MANAGED_KEY] = dump(managedResourceRules, { lineWidth: -1, noRefs: true });
-  const { rules, errors } = compileHealthRules(source);
-  const broken = new Set(errors.map((e) => e.key));
-  const checks = new Map<string, HealthCheck>();
-  for (const configKey of Object.keys(source)) {
-    if (broken.has(configKey) || configKey === MANAGED_KEY) continue;
-    const tableKey = configKey.replace("_", "/");
-    const check = rules.checks.get(tableKey);
-    if (check) checks.set(tableKey, check);
-  }
-  const managed = broken.has(MANAGED_KEY) ? undefined : rules.checks.get(MANAGED_KEY.replace("_", "/"));
-  return { checks, ...(managed ? { managed } : {}), errors };
+  source.set(MANAGED_KEY, dump(managedResourceRules, { lineWidth: -1, noRefs: true }));
+  return source;
 }
 
-const compiled = compileShipped();
-
-/** Shipped rules that did not compile (empty in a correct build; a unit test checks it). */
-export const shippedRuleErrors: readonly HealthRuleError[] = compiled.errors;
+const sources = ruleSources();
+/** Table key ("group/Kind") → ConfigMap-style key ("group_Kind"). */
+const configKeys = new Map([...sources.keys()].filter((k) => k !== MANAGED_KEY).map((k) => [k.replace("_", "/"), k]));
 
 function managedResourceGroup(key: string): boolean {
   const slash = key.lastIndexOf("/");
@@ -88,23 +79,53 @@ function managedResourceGroup(key: string): boolean {
  * The exact-kind table, plus Crossplane's managed resources, which live in the providers' many groups
  * (ec2.aws.upbound.io, …) and share one status convention (Synced + Ready): any kind in a group under those
  * suffixes without a rule of its own gets the managed-resource rule.
+ *
+ * Each kind's rules are compiled the first time an object of that kind is assessed (compiling all of them
+ * costs about 0.3 s, which every `tack health` run would pay for kinds it never sees). A rule that does not
+ * compile gives no verdict, so its kinds fall through to the generic rule; shippedRuleErrors() reports it.
  */
-class ShippedChecks extends Map<string, HealthCheck> {
-  override get(key: string): HealthCheck | undefined {
-    return super.get(key) ?? (managedResourceGroup(key) ? compiled.managed : undefined);
+class ShippedChecks {
+  readonly #compiled = new Map<string, HealthCheck | undefined>();
+  readonly #errors: HealthRuleError[] = [];
+
+  get(key: string): HealthCheck | undefined {
+    const configKey = configKeys.get(key) ?? (managedResourceGroup(key) ? MANAGED_KEY : undefined);
+    return configKey === undefined ? undefined : this.compile(configKey);
   }
-  override has(key: string): boolean {
+  has(key: string): boolean {
     return this.get(key) !== undefined;
+  }
+
+  compile(configKey: string): HealthCheck | undefined {
+    if (this.#compiled.has(configKey)) return this.#compiled.get(configKey);
+    const { rules, errors } = compileHealthRules({ [configKey]: sources.get(configKey) ?? "" });
+    const check = errors.length === 0 ? rules.checks.get(configKey.replace("_", "/")) : undefined;
+    this.#errors.push(...errors);
+    this.#compiled.set(configKey, check);
+    return check;
+  }
+
+  /** Compiles every rule now and returns the ones that failed (empty in a correct build). */
+  compileAll(): HealthRuleError[] {
+    for (const configKey of sources.keys()) this.compile(configKey);
+    return [...this.#errors];
   }
 }
 
-export const shippedChecks: ReadonlyMap<string, HealthCheck> = new ShippedChecks(compiled.checks);
+const table = new ShippedChecks();
+/** Looked up by "group/Kind" only: the kinds are listed by shippedKinds(), not by iterating this. */
+export const shippedChecks: Pick<ReadonlyMap<string, HealthCheck>, "get" | "has"> = table;
+
+/** Compiles every shipped rule and lists those that do not compile; a unit test requires none. */
+export function shippedRuleErrors(): HealthRuleError[] {
+  return table.compileAll();
+}
 
 /**
  * The kinds Tack ships rules for, as "group/Kind", sorted; the group-wide Crossplane rule is listed as
  * "*<suffix>/*". For the README and `tack health --help`.
  */
 export function shippedKinds(): string[] {
-  const exact = [...compiled.checks.keys()].sort();
+  const exact = [...configKeys.keys()].sort();
   return [...exact, ...managedResourceGroupSuffixes.map((suffix) => `*${suffix}/*`)];
 }
