@@ -78,7 +78,7 @@ items:
   ]);
 });
 
-test("json: rule says which rule decided (built-in, generic, cel), and is absent when none had an opinion", async () => {
+test("json: rule says which rule decided (built-in, shipped, cel), and is absent when none had an opinion", async () => {
   const rulesFile = await writeRules("rules-for-rule.yaml", `
     - when: 'true'
       status: Healthy
@@ -88,7 +88,7 @@ test("json: rule says which rule decided (built-in, generic, cel), and is absent
   const rows = JSON.parse((await run("-o", "json", ...files)).out) as Array<Record<string, unknown>>;
   assert.deepEqual(rows.map((r) => [r.kind, r.status, r.rule]), [
     ["Deployment", "Progressing", "built-in"],
-    ["Instance", "Progressing", "generic"],
+    ["Instance", "Progressing", "shipped"],
     ["RabbitmqCluster", null, undefined],
     ["ConfigMap", null, undefined],
   ]);
