@@ -92,7 +92,7 @@ test("no file, process or code loading: os.execute, io, require, load, dofile, l
     [`loadstring("return 1")()`, "global 'loadstring'"], [`dofile("/etc/passwd")`, "global 'dofile'"],
     [`loadfile("/etc/passwd")`, "global 'loadfile'"], [`debug.getinfo(1)`, "global 'debug'"], [`package.loadlib("x", "y")`, "global 'package'"],
     [`collectgarbage("stop")`, "global 'collectgarbage'"], [`string.dump(print)`, "field 'dump'"], [`coroutine.create(print)`, "global 'coroutine'"],
-  ]) {
+  ] as const) {
     const verdict = run(`${script} return { status = "Healthy" }`);
     assert.equal(verdict.status, "Unknown", script);
     assert.match(verdict.message, new RegExp(`attempt to (call|index) a nil value \\(${absent.replace(/[()]/g, "\\$&")}\\)`), script);
