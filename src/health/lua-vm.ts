@@ -3,7 +3,8 @@
 //
 // Loading the WebAssembly module is asynchronous and happens once (loadLuaRuntime); compiling a script and
 // running it on an object are synchronous, so assessHealth stays a plain function. A script sees only what Argo CD
-// gives its scripts: the global `obj`, the base functions, string, table, math and an `os` with time and date.
+// gives its scripts: the global `obj`, the base functions, string, table, math and an `os` with time and date
+// (also through `require`, which loads nothing else).
 // Every run is bounded in Lua instructions, in bytes the state may hold and in wall-clock time; whatever a script
 // does (loops, allocates, throws, returns garbage), the run ends with a verdict, at worst Unknown with the reason.
 
@@ -45,8 +46,8 @@ const STATUSES = new Set<string>(Object.values(HealthStatusCode));
 
 // Runs once per state, with the full base library still in the state's real globals, and returns the table
 // scripts see as their globals. Only what Argo CD opens for its scripts is copied over (base, table, string,
-// math, os.time and os.date); load, loadstring, dofile, loadfile, require, collectgarbage, io, debug and the rest
-// of os are never reachable. Lua 5.1 names that Argo CD's gopher-lua still has are aliased to their 5.4 homes.
+// math, os.time and os.date); load, loadstring, dofile, loadfile, collectgarbage, io, debug, package and the rest
+// of os are never reachable, and require returns only those modules. Lua 5.1 names that Argo CD's gopher-lua still has are aliased to their 5.4 homes.
 const SANDBOX = `
 local safe = {}
 for _, name in ipairs({ "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawget", "rawlen",
@@ -105,6 +106,13 @@ string.gsub = function(s, p, r, n) cost(s, p) return gsub(s, p, r, n) end
 safe.string, safe.table, safe.math = string, table, math
 safe.os = { time = os.time, date = os.date }
 safe.unpack = table.unpack
+-- Argo CD preloads its safe os so that 'local os = require("os")' works; require reaches nothing else (no files).
+local modules = { os = safe.os, string = string, table = table, math = math }
+safe.require = function(name)
+  local m = modules[name]
+  if m == nil then error("module '" .. tostring(name) .. "' is not available to health scripts", 2) end
+  return m
+end
 table.getn = function(t) return #t end
 math.pow = function(x, y) return x ^ y end
 -- print would write to the controller's stdout; scripts use it for debugging only.

@@ -85,10 +85,10 @@ test("a script that throws gives Unknown with its error", () => {
   assert.match(run(`error({})`).message, /error object is a table/);
 });
 
-test("no file, process or code loading: os.execute, io, require, load, dofile, loadfile, debug, string.dump are absent", () => {
+test("no file, process or code loading: os.execute, io, load, dofile, loadfile, debug, string.dump are absent", () => {
   for (const [script, absent] of [
     [`os.execute("touch /tmp/tack-lua-pwned")`, "field 'execute'"], [`os.exit(1)`, "field 'exit'"],
-    [`io.open("/etc/passwd")`, "global 'io'"], [`require("os")`, "global 'require'"], [`load("return 1")()`, "global 'load'"],
+    [`io.open("/etc/passwd")`, "global 'io'"], [`load("return 1")()`, "global 'load'"],
     [`loadstring("return 1")()`, "global 'loadstring'"], [`dofile("/etc/passwd")`, "global 'dofile'"],
     [`loadfile("/etc/passwd")`, "global 'loadfile'"], [`debug.getinfo(1)`, "global 'debug'"], [`package.loadlib("x", "y")`, "global 'package'"],
     [`collectgarbage("stop")`, "global 'collectgarbage'"], [`string.dump(print)`, "field 'dump'"], [`coroutine.create(print)`, "global 'coroutine'"],
@@ -96,6 +96,14 @@ test("no file, process or code loading: os.execute, io, require, load, dofile, l
     const verdict = run(`${script} return { status = "Healthy" }`);
     assert.equal(verdict.status, "Unknown", script);
     assert.match(verdict.message, new RegExp(`attempt to (call|index) a nil value \\(${absent.replace(/[()]/g, "\\$&")}\\)`), script);
+  }
+});
+
+test("require gives only the modules already open (Argo CD preloads its safe os); no file is ever loaded", () => {
+  assert.deepEqual(run(`local os = require("os") return { status = "Healthy", message = type(os.time) .. tostring(os.execute) }`),
+    { status: "Healthy", message: "functionnil" });
+  for (const name of ["io", "debug", "package", "/etc/passwd", "./health"]) {
+    assert.match(run(`require("${name}")`).message, /module '.*' is not available to health scripts/, name);
   }
 });
 
