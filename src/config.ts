@@ -81,6 +81,11 @@ export const ConfigSchema = z.object({
   podName: z.string().default(`tack-${process.pid}`),
   /** Largest webhook body accepted, in bytes; larger ones get 413 unread. */
   webhookMaxBodyBytes: z.coerce.number().int().positive().default(1024 * 1024),
+  /**
+   * Argo CD Lua health rules laid out as Argo CD's resource_customizations (`<group>/<Kind>/health.lua`), read at
+   * start; the `tack-health-rules` ConfigMap's Lua keys win over them.
+   */
+  healthLuaDir: z.string().min(1).optional(),
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
@@ -108,6 +113,7 @@ const ENV_KEYS: Record<string, keyof z.infer<typeof ConfigSchema>> = {
   TACK_SYNC_TIMEOUT_SECONDS: "syncTimeoutSeconds",
   TACK_PRUNE_GUARD_PERCENT: "pruneGuardPercent",
   TACK_LOG_LEVEL: "logLevel",
+  TACK_HEALTH_LUA_DIR: "healthLuaDir",
   TACK_WEBHOOK_MAX_BODY_BYTES: "webhookMaxBodyBytes",
   TACK_LEADER_ELECT: "leaderElect",
   TACK_HELM_BINARY: "helmBinary",

@@ -5,7 +5,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { loadAll } from "js-yaml";
 import { displayName, keyOf, type KubeObject } from "../api/kube-object.ts";
-import { assessHealth, compileHealthRules, type CustomHealthRules, type RuleSource } from "../health/index.ts";
+import { assessHealth, compileHealthConfig, compileLuaRuleDir, type CustomHealthRules, type LuaRuleLayer, type RuleSource } from "../health/index.ts";
 
 export interface CommandIO {
   stdout: (s: string) => void;
@@ -18,7 +18,7 @@ const MAX_ALIASES = 100;
 /** Values a document may expand to once aliases are followed; a manifest of 10 MB is far below this. */
 const MAX_EXPANDED_NODES = 2_000_000;
 
-const USAGE = `Usage: tack health [-o text|json] [--rules FILE] FILE...
+const USAGE = `Usage: tack health [-o text|json] [--rules FILE] [--lua-dir DIR] FILE...
 
 Assesses the health of every Kubernetes object in the given YAML files (multi-document, or kind: List)
 with exactly the checks the controller uses.
@@ -33,6 +33,9 @@ Options:
                         (Tack's check of a Kubernetes kind), generic (the conventions any custom
                         resource may follow: Ready/Stalled/Reconciling conditions, state words ...)
   --rules FILE          a ConfigMap manifest (like tack-health-rules) whose data holds custom health rules
+                        (CEL keys group_Kind, Argo CD Lua keys resource.customizations.health.group_Kind)
+  --lua-dir DIR         Argo CD Lua health rules laid out as Argo CD's resource_customizations
+                        (DIR/<group>/<Kind>/health.lua); --rules wins over them for the same kind
   --allow-degraded      exit 0 even when an object is Degraded (report only)
   -h, --help            show this help
 
@@ -57,6 +60,7 @@ class InputError extends Error {}
 interface Options {
   format: "text" | "json";
   rulesFile?: string;
+  luaDir?: string;
   files: string[];
   help: boolean;
   allowDegraded: boolean;
@@ -77,6 +81,8 @@ function parseArgs(args: string[]): Options {
     else if (arg === "--allow-degraded") options.allowDegraded = true;
     else if (arg === "--rules") options.rulesFile = takeValue(arg);
     else if (arg.startsWith("--rules=")) options.rulesFile = arg.slice("--rules=".length);
+    else if (arg === "--lua-dir") options.luaDir = takeValue(arg);
+    else if (arg.startsWith("--lua-dir=")) options.luaDir = arg.slice("--lua-dir=".length);
     else if (arg === "--") {
       options.files.push(...args.slice(i + 1));
       break;
@@ -159,19 +165,35 @@ async function readObjects(file: string): Promise<KubeObject[]> {
   return objects;
 }
 
-async function readRules(file: string): Promise<CustomHealthRules> {
-  const [configMap] = await readObjects(file);
-  const data = configMap?.data;
-  if (!configMap || configMap.kind !== "ConfigMap" || typeof data !== "object" || data === null) {
-    throw new InputError(`${file}: expected a ConfigMap with data`);
-  }
+async function readRules(file: string | undefined, luaDir: LuaRuleLayer | undefined): Promise<CustomHealthRules> {
   const source: Record<string, string> = {};
-  for (const [key, value] of Object.entries(data)) if (typeof value === "string") source[key] = value;
-  const { rules, errors } = compileHealthRules(source);
+  if (file !== undefined) {
+    const [configMap] = await readObjects(file);
+    const data = configMap?.data;
+    if (!configMap || configMap.kind !== "ConfigMap" || typeof data !== "object" || data === null) {
+      throw new InputError(`${file}: expected a ConfigMap with data`);
+    }
+    for (const [key, value] of Object.entries(data)) if (typeof value === "string") source[key] = value;
+  }
+  const { rules, errors } = await compileHealthConfig(source, luaDir);
   if (errors.length > 0) {
     throw new InputError(errors.map((e) => `${file}: rule ${e.key}: ${e.message}`).join("\n"));
   }
   return rules;
+}
+
+/**
+ * A directory of many scripts stays usable when one of them does not compile: that kind gets Unknown with the
+ * reason, and the reason is also printed here. A directory that cannot be read at all is a usage error.
+ */
+async function readLuaDir(dir: string, io: CommandIO): Promise<LuaRuleLayer> {
+  try {
+    const { layer, errors } = await compileLuaRuleDir(dir);
+    for (const e of errors) io.stderr(`tack health: ${e.key}: ${e.message}\n`);
+    return layer;
+  } catch (err) {
+    throw new InputError(`${dir}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
 }
 
 function row(file: string, obj: KubeObject, rules: CustomHealthRules | undefined): Row {
@@ -213,9 +235,9 @@ export async function runHealthCommand(args: string[], io: CommandIO): Promise<n
   }
 
   let rules: CustomHealthRules | undefined;
-  if (options.rulesFile !== undefined) {
+  if (options.rulesFile !== undefined || options.luaDir !== undefined) {
     try {
-      rules = await readRules(options.rulesFile);
+      rules = await readRules(options.rulesFile, options.luaDir === undefined ? undefined : await readLuaDir(options.luaDir, io));
     } catch (err) {
       io.stderr(`tack health: ${err instanceof InputError ? err.message : String(err)}\n`);
       return 2;

@@ -7,7 +7,9 @@ import { randomUUID } from "node:crypto";
 import { ClusterWriter, Informer, InformerGroup, LeaderElector, type KubeClient, type ObjectStore } from "../cluster/index.ts";
 import type { Config } from "../config.ts";
 import type { RepoCache } from "../git/index.ts";
-import { compileHealthRules, HEALTH_RULES_CONFIGMAP, type CustomHealthRules } from "../health/index.ts";
+import {
+  compileHealthConfig, compileLuaRuleDir, HEALTH_RULES_CONFIGMAP, type CompiledHealthRules, type LuaRuleLayer,
+} from "../health/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 import { JqEvaluator } from "../jq/index.ts";
 import { HelmRepositories, RenderCache, type RenderOptions } from "../render/index.ts";
@@ -50,7 +52,12 @@ export class Controller {
   /** Apps named by pushes received in the current coalescing window. */
   #pendingPushes: Push[] = [];
   #pushRounds: Promise<void> | undefined;
-  #healthRules: CustomHealthRules | undefined;
+  #healthRules: CompiledHealthRules | undefined;
+  /** The Lua rules of --health-lua-dir, read once; every compile of the ConfigMap layers its own above them. */
+  #luaDir: Promise<LuaRuleLayer | undefined> | undefined;
+  /** The compile of the ConfigMap in progress; a newer change supersedes an older compile that finishes late. */
+  #healthRulesReady: Promise<void> = Promise.resolve();
+  #healthRulesGeneration = 0;
   readonly #reconciler: Reconciler;
   readonly #events: EventRecorder;
   readonly #jq = new JqEvaluator({ timeoutMs: 1_000, maxMemoryMb: 256 });
@@ -118,10 +125,8 @@ export class Controller {
       fieldSelector: `metadata.name=${HEALTH_RULES_CONFIGMAP}`, logger,
       onChange: (change, configMap) => {
         const data = change === "deleted" ? {} : (configMap.data as Record<string, string> | undefined) ?? {};
-        const { rules, errors } = compileHealthRules(data);
-        for (const error of errors) logger.error({ key: error.key, configMap: HEALTH_RULES_CONFIGMAP }, `health rule refused: ${error.message}`);
-        this.#healthRules = rules;
-        this.#enqueueApps(() => true);
+        this.#healthRulesReady = this.#compileHealthRules(data).catch((err: unknown) =>
+          logger.error({ err, configMap: HEALTH_RULES_CONFIGMAP }, "could not compile health rules"));
       },
     });
     this.#webhookSecret = new Informer(client, {
@@ -160,16 +165,43 @@ export class Controller {
     });
   }
 
+  /** Lua rules compile asynchronously (the Lua runtime loads once); CEL and Lua rules are swapped in together. */
+  async #compileHealthRules(data: Record<string, string>): Promise<void> {
+    const { logger } = this.#options;
+    const generation = ++this.#healthRulesGeneration;
+    const { rules, errors } = await compileHealthConfig(data, await this.#luaDir);
+    if (generation !== this.#healthRulesGeneration) {
+      rules.lua.close();
+      return;
+    }
+    for (const error of errors) logger.error({ key: error.key, configMap: HEALTH_RULES_CONFIGMAP }, `health rule refused: ${error.message}`);
+    const previous = this.#healthRules;
+    this.#healthRules = rules;
+    previous?.lua.close();
+    this.#enqueueApps(() => true);
+  }
+
+  async #loadLuaDir(dir: string): Promise<LuaRuleLayer> {
+    const { layer, errors } = await compileLuaRuleDir(dir);
+    for (const error of errors) this.#options.logger.error({ key: error.key, healthLuaDir: dir }, `health rule refused: ${error.message}`);
+    this.#options.logger.info({ healthLuaDir: dir, rules: layer.exact.size + layer.wildcards.length }, "Lua health rules loaded");
+    return layer;
+  }
+
   /** Starts the watches and the workers; resolves when the caches it depends on have synced. */
   async start(): Promise<void> {
     const { logger, metrics, client } = this.#options;
     await this.clusters.inCluster.discovery.refresh();
     const { config } = this.#options;
+    // Read before the ConfigMap's first compile needs it; an unreadable directory stops the start, as a bad flag does.
+    this.#luaDir = config.healthLuaDir ? this.#loadLuaDir(config.healthLuaDir) : Promise.resolve(undefined);
+    await this.#luaDir;
     if (config.leaderElect) this.queue.pause();   // a standby keeps its caches warm but writes nothing
     // Projects and credentials first: the first reconciles need them.
     const prerequisites = [this.#repoSecrets, this.#projects, this.#healthRuleConfig, this.#webhookSecret, this.#clusterSecrets];
     for (const informer of prerequisites) informer.start();
     await Promise.all(prerequisites.map((i) => i.waitForSync(SYNC_TIMEOUT_MS)));
+    await this.#healthRulesReady;   // the first reconciles judge health with the rules of the ConfigMap
     this.#applications.start();
     await this.#applications.waitForSync(SYNC_TIMEOUT_MS);
     this.#gaugeTimer = setInterval(() => {

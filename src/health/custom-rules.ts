@@ -350,6 +350,8 @@ export function compileHealthRules(
   const checks = new Map<string, HealthCheck>();
   const errors: HealthRuleError[] = [];
   for (const [configKey, text] of Object.entries(source)) {
+    // Argo CD's keys (Lua health rules: lua-rules.ts; useOpenLibs and the rest: not Tack's business) are not CEL.
+    if (configKey.startsWith("resource.customizations.")) continue;
     const key = tableKey(configKey);
     if (!key) {
       errors.push({ key: configKey, message: "key must be group_Kind (or Kind for the core group)" });

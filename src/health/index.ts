@@ -20,6 +20,8 @@ export {
   type CustomHealthRules, type HealthCheck, type HealthStatus, type RuleSource,
 } from "./types.ts";
 export { compileHealthRules, HEALTH_RULES_CONFIGMAP, type HealthRuleError } from "./custom-rules.ts";
+export { compileHealthConfig, compileLuaRuleDir, type CompiledHealthRules } from "./rule-config.ts";
+export type { LuaRuleLayer } from "./lua-rules.ts";
 
 /** The key of the check tables: "group/Kind", or just "Kind" for the core group (no version: health is the same). */
 export function groupKind(obj: Pick<KubeObject, "apiVersion" | "kind">): string {

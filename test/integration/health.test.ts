@@ -151,3 +151,29 @@ test("custom health rules from the tack-health-rules ConfigMap apply without a r
   const unknown = await waitForApp(kube, "custom", "web", (s) => s.health?.status === "Unknown", "Unknown from the failing rule");
   assert.match(unknown.health!.message ?? "", /feature-flags/);
 });
+
+test("an Argo CD Lua rule from the tack-health-rules ConfigMap changes a live app's health; a looping one gives Unknown", async () => {
+  await app("lua", { "app/flag.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: feature-flags\ndata:\n  state: parked\n" });
+  await waitForApp(kube, "lua", "web", (s) => s.operationState?.phase === "Succeeded", "synced");
+  const rules = (script: string) => ({
+    apiVersion: "v1", kind: "ConfigMap", metadata: { name: "tack-health-rules", namespace: "tack-system" },
+    data: { "resource.customizations.health._ConfigMap": script },
+  });
+  // Written the way Argo CD's health.lua scripts are: a default table, a walk over the object, one return.
+  await kube.apply(rules(`local hs = { status = "Healthy", message = "" }
+if obj.data ~= nil and obj.data.state == "parked" then
+  hs.status = "Suspended"
+  hs.message = string.format("%s is %s", obj.metadata.name, obj.data.state)
+end
+return hs
+`));
+  const suspended = await waitForApp(kube, "lua", "web", (s) => s.health?.status === "Suspended", "Suspended by the Lua rule");
+  const resource = suspended.resources?.find((r) => r.kind === "ConfigMap");
+  assert.match(resource?.health?.message ?? "", /feature-flags is parked/);
+  await kube.apply(rules("while true do end"));
+  const unknown = await waitForApp(kube, "lua", "web", (s) => s.health?.status === "Unknown", "Unknown from the looping rule");
+  assert.match(unknown.resources?.find((r) => r.kind === "ConfigMap")?.health?.message ?? "", /exceeded its budget of \d+ Lua instructions/);
+  // The controller goes on: a fixed rule is picked up again.
+  await kube.apply(rules(`return { status = "Healthy", message = "fixed" }`));
+  await waitForApp(kube, "lua", "web", (s) => s.health?.status === "Healthy", "Healthy after the fix");
+});

@@ -25,3 +25,9 @@ test("the revision cache: 10 s by default, capped at half the resync period, 0 t
   assert.equal(revisionCacheMs(loadConfig({ TACK_REVISION_CACHE_SECONDS: "0" }, [])), 0);
   assert.throws(() => loadConfig({}, ["--revision-cache-seconds=-1"]), /revision-cache-seconds/);
 });
+
+test("--health-lua-dir (TACK_HEALTH_LUA_DIR) names the directory of Argo CD Lua health rules; unset by default", () => {
+  assert.equal(loadConfig({}, ["--health-lua-dir", "/etc/tack/resource_customizations"]).healthLuaDir, "/etc/tack/resource_customizations");
+  assert.equal(loadConfig({ TACK_HEALTH_LUA_DIR: "/rules" }).healthLuaDir, "/rules");
+  assert.equal(loadConfig({}).healthLuaDir, undefined);
+});
